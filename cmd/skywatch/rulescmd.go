@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/skywatch-dev/skywatch/internal/rules"
+	"github.com/skywatch-dev/skywatch/internal/ruletest"
+)
+
+// printErrors prints each error of a joined error on its own line.
+func printErrors(w io.Writer, err error) int {
+	n := 0
+	var walk func(error)
+	walk = func(e error) {
+		if j, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, x := range j.Unwrap() {
+				walk(x)
+			}
+			return
+		}
+		n++
+		fmt.Fprintf(w, "error: %v\n", e)
+	}
+	walk(err)
+	return n
+}
+
+func cmdRulesCheck(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	quiet := fs.Bool("q", false, "do not list warnings")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	rs, err := loadRules(fs.Args(), rules.Options{ManagerName: managerName()}, io.Discard, false)
+	if err != nil {
+		n := printErrors(stderr, err)
+		fmt.Fprintf(stderr, "skywatch rules check: %d errors\n", n)
+		return exitFailure
+	}
+	if !*quiet {
+		for _, w := range rs.Warnings {
+			fmt.Fprintf(stdout, "warning: %s\n", w)
+		}
+	}
+	fmt.Fprintf(stdout, "ok: %d rules, %d decoders, %d warnings\n",
+		len(rs.All), len(rs.DecodersPname)+len(rs.DecodersNoPname), len(rs.Warnings))
+	return exitOK
+}
+
+func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rules test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var paths multiFlag
+	fs.Var(&paths, "rules", "rules, decoders and lists: file, folder or 'builtin' (repeatable)")
+	verbose := fs.Bool("v", false, "list every case")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	tests := fs.Args()
+	rulePaths := append([]string(nil), paths...)
+	// A Wazuh ruleset folder carries its tests and the extra rules they need.
+	for _, p := range paths {
+		if st, err := os.Stat(filepath.Join(p, "tests")); err == nil && st.IsDir() {
+			if len(fs.Args()) == 0 {
+				tests = append(tests, filepath.Join(p, "tests"))
+			}
+			if st, err := os.Stat(filepath.Join(p, "tests", "ruleset")); err == nil && st.IsDir() {
+				rulePaths = append(rulePaths, filepath.Join(p, "tests", "ruleset"))
+			}
+		}
+	}
+	if len(tests) == 0 {
+		fmt.Fprintln(stderr, "skywatch rules test: no test files given")
+		return exitUsage
+	}
+	rs, err := loadRules(rulePaths, rules.Options{ManagerName: managerName()}, stderr, false)
+	if err != nil {
+		n := printErrors(stderr, err)
+		fmt.Fprintf(stderr, "skywatch rules test: %d errors loading rules\n", n)
+		return exitFailure
+	}
+	files, err := ruletest.FindFiles(tests)
+	if err != nil {
+		fmt.Fprintf(stderr, "skywatch rules test: %v\n", err)
+		return exitFailure
+	}
+	total, failed := 0, 0
+	for _, f := range files {
+		res, err := ruletest.RunFile(rs, f)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			failed++
+			continue
+		}
+		for _, c := range res {
+			total++
+			if c.Passed {
+				if *verbose {
+					fmt.Fprintf(stdout, "ok   %s\n", c.Name)
+				}
+				continue
+			}
+			failed++
+			fmt.Fprintf(stdout, "FAIL %s\n     %s\n", c.Name, strings.ReplaceAll(c.Detail, "\n", "\n     "))
+		}
+	}
+	fmt.Fprintf(stdout, "%d/%d cases passed\n", total-failed, total)
+	if failed > 0 {
+		return exitFailure
+	}
+	return exitOK
+}
+
+var errNotImplemented = errors.New("not implemented yet")
