@@ -62,7 +62,9 @@ type SyntaxError struct {
 	Msg    string
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at offset %d: %s", e.Offset, e.Msg)
+}
 
 // Unwrap lets errors.Is(err, ErrSyntax) succeed.
 func (e *SyntaxError) Unwrap() error { return ErrSyntax }

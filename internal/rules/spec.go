@@ -37,7 +37,7 @@ type RuleSpec struct {
 
 	// Attributes, raw.
 	ID, Level, Frequency, Timeframe, Ignore, NoAlert, Overwrite, MaxSize, Accuracy string
-	HasFrequency, HasTimeframe, HasIgnore, HasNoAlert, HasMaxSize               bool
+	HasFrequency, HasTimeframe, HasIgnore, HasNoAlert, HasMaxSize                  bool
 
 	Category  string
 	DecodedAs string
