@@ -38,10 +38,10 @@ type FlattenOptions struct {
 }
 
 // FieldWriter receives flattened fields in document order. key and val are only
-// valid during the call. topLevel is true for members of the outermost object, the
-// only ones Wazuh maps to its static fields.
+// valid during the call; hash is KeyHash(key). topLevel is true for members of the
+// outermost object, the only ones Wazuh maps to its static fields.
 type FieldWriter interface {
-	WriteField(key, val []byte, topLevel bool)
+	WriteField(key, val []byte, hash uint64, topLevel bool)
 }
 
 // maxNesting mirrors cJSON's nesting limit: deeper documents fail to parse.
@@ -71,10 +71,6 @@ func (e *SyntaxError) Unwrap() error { return ErrSyntax }
 
 // Flattener turns a JSON document into Wazuh's dotted string fields. It keeps scratch
 // buffers between calls, so reuse one per goroutine; it is not safe for concurrent use.
-//
-// The document is validated fully before any field is written, because Wazuh's
-// decoder yields no fields at all for a document that does not parse. Like cJSON, it
-// ignores anything after the top-level value.
 type Flattener struct {
 	src   []byte
 	pos   int
@@ -86,25 +82,23 @@ type Flattener struct {
 	depth int
 }
 
-// Flatten validates js and, if it is a JSON object, writes its fields to w. A document
-// whose top-level value is not an object yields no fields and no error.
+// Flatten writes the fields of the JSON object js to w, validating the document as
+// it goes, in one pass. Wazuh's decoder yields no fields at all for a document that
+// does not parse, so when Flatten returns an error the caller must discard the
+// fields already written. A document whose top-level value is not an object yields
+// no fields and no error. Like cJSON, Flatten ignores anything after the value.
 func (f *Flattener) Flatten(js []byte, opt FlattenOptions, w FieldWriter) error {
-	f.src, f.pos, f.opt, f.w, f.depth = js, 0, opt, nil, 0
-	if err := f.skipValue(); err != nil {
-		f.src = nil
-		return err
-	}
-	f.pos = 0
+	f.src, f.pos, f.opt, f.w, f.depth = js, 0, opt, w, 0
+	defer func() { f.src, f.w = nil, nil }()
 	f.skipWS()
-	if f.pos >= len(f.src) || f.src[f.pos] != '{' {
-		f.src = nil
+	if f.pos >= len(f.src) {
+		return f.eof()
+	}
+	if f.src[f.pos] != '{' {
 		return nil
 	}
-	f.w = w
 	f.key = f.key[:0]
-	f.object(0, true)
-	f.src, f.w = nil, nil
-	return nil
+	return f.object(0, true, hashSeed)
 }
 
 func (f *Flattener) errorf(format string, args ...any) error {
@@ -403,3 +397,9 @@ func appendNumberText(dst []byte, v float64) []byte {
 	}
 	return dst
 }
+
+var (
+	litNull  = []byte("null")
+	litTrue  = []byte("true")
+	litFalse = []byte("false")
+)

@@ -119,6 +119,7 @@ func (b *Builder) Build() (*Ruleset, error) {
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
 	}
+	rs.Fields.freeze()
 	return rs, nil
 }
 

@@ -159,11 +159,10 @@ func offsetFor(o Offset, parentEnd, ownEnd, prevEnd, n int) int {
 func (m *Matcher) decodeJSON(dec *Decoder, text []byte) {
 	d := m.d
 	d.jsonText = text
-	mark := len(d.arena)
+	mk := d.mark()
 	if err := m.flat.Flatten(text, dec.JSON, d); err != nil {
-		// Flatten validates before writing, so nothing needs undoing; keep the arena
-		// position for clarity.
-		d.arena = d.arena[:mark]
+		// Wazuh keeps no field of a document that does not parse.
+		d.rollback(mk)
 		m.eng.jsonErrors.Add(1)
 	}
 }

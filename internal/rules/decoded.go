@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/skywatch-dev/skywatch/internal/event"
+
 // span locates bytes in a decoded event's arena.
 type span struct{ off, end uint32 }
 
@@ -81,18 +83,46 @@ func (d *decoded) getStatic(f StaticField) ([]byte, bool) {
 
 // addDynamic appends a dynamic field, indexing it if a rule refers to its name.
 func (d *decoded) addDynamic(key, val []byte) {
+	d.addDynamicHashed(key, val, event.KeyHash(string(key)))
+}
+
+// addDynamicHashed is addDynamic with the key's event.KeyHash already known.
+func (d *decoded) addDynamicHashed(key, val []byte, h uint64) {
 	if len(d.dyn) >= d.maxFields {
 		d.dropped++
 		return
 	}
-	f := dynField{key: d.put(key), val: d.put(val)}
+	off := uint32(len(d.arena))
+	d.arena = append(d.arena, key...)
+	mid := uint32(len(d.arena))
+	d.arena = append(d.arena, val...)
 	idx := int32(len(d.dyn))
-	d.dyn = append(d.dyn, f)
-	d.lowbuf = lowerASCII(d.lowbuf[:0], key)
-	if s := d.table.lookupLower(d.lowbuf); s >= 0 && d.slot[s] < 0 {
+	d.dyn = append(d.dyn, dynField{key: span{off, mid}, val: span{mid, uint32(len(d.arena))}})
+	if s := d.table.lookupHash(key, h); s >= 0 && d.slot[s] < 0 {
 		d.slot[s] = idx
 		d.touched = append(d.touched, s)
 	}
+}
+
+// mark is a position in the decoded state that a failed decoding rolls back to.
+type mark struct {
+	arena, dyn, touched int
+	static              [numStatic]span
+	staticSet           uint32
+	dropped             int
+}
+
+func (d *decoded) mark() mark {
+	return mark{len(d.arena), len(d.dyn), len(d.touched), d.static, d.staticSet, d.dropped}
+}
+
+func (d *decoded) rollback(m mark) {
+	for _, s := range d.touched[m.touched:] {
+		d.slot[s] = -1
+	}
+	d.touched = d.touched[:m.touched]
+	d.arena, d.dyn = d.arena[:m.arena], d.dyn[:m.dyn]
+	d.static, d.staticSet, d.dropped = m.static, m.staticSet, m.dropped
 }
 
 // dynamic returns the first value of the dynamic field in slot s.
@@ -109,7 +139,7 @@ func (d *decoded) dynamic(s int32) ([]byte, bool) {
 
 // WriteField implements event.FieldWriter with the JSON decoder's rules for static
 // fields: exact top-level keys, "user" going to dstuser unless that is already set.
-func (d *decoded) WriteField(key, val []byte, topLevel bool) {
+func (d *decoded) WriteField(key, val []byte, hash uint64, topLevel bool) {
 	if topLevel {
 		if f := jsonStatic(key); f != NoStatic {
 			d.setStatic(f, val)
@@ -122,7 +152,7 @@ func (d *decoded) WriteField(key, val []byte, topLevel bool) {
 			}
 		}
 	}
-	d.addDynamic(key, val)
+	d.addDynamicHashed(key, val, hash)
 }
 
 // userValue is what <user> tests: dstuser when set, else srcuser.

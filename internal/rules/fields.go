@@ -2,6 +2,8 @@ package rules
 
 import (
 	"strings"
+
+	"github.com/skywatch-dev/skywatch/internal/event"
 )
 
 // StaticField names one of Wazuh's fixed event fields.
@@ -99,6 +101,15 @@ func orderStatic(name string) StaticField {
 type FieldTable struct {
 	slots map[string]int32
 	names []string
+	// hashed is an open-addressing table from event.KeyHash of a name to its slot,
+	// built by freeze, so events' keys are looked up without lower-casing them.
+	hashed []hashSlot
+	mask   uint64
+}
+
+type hashSlot struct {
+	hash uint64
+	slot int32
 }
 
 // NewFieldTable returns an empty table.
@@ -120,6 +131,43 @@ func (t *FieldTable) Intern(name string) int32 {
 
 // Len returns the number of interned names.
 func (t *FieldTable) Len() int { return len(t.names) }
+
+// freeze builds the hash index; call it once every name is interned.
+func (t *FieldTable) freeze() {
+	n := 16
+	for n < 2*len(t.names) {
+		n <<= 1
+	}
+	t.hashed = make([]hashSlot, n)
+	for i := range t.hashed {
+		t.hashed[i].slot = -1
+	}
+	t.mask = uint64(n - 1)
+	for s, name := range t.names {
+		h := event.KeyHash(name)
+		i := h & t.mask
+		for t.hashed[i].slot >= 0 {
+			i = (i + 1) & t.mask
+		}
+		t.hashed[i] = hashSlot{hash: h, slot: int32(s)}
+	}
+}
+
+// lookupHash returns the slot of key, whose event.KeyHash is h, or -1.
+func (t *FieldTable) lookupHash(key []byte, h uint64) int32 {
+	if len(t.hashed) == 0 {
+		return -1
+	}
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		e := &t.hashed[i]
+		if e.slot < 0 {
+			return -1
+		}
+		if e.hash == h && equalFoldASCII(key, t.names[e.slot]) {
+			return e.slot
+		}
+	}
+}
 
 // lookupLower returns the slot of an already lower-cased name.
 func (t *FieldTable) lookupLower(low []byte) int32 {
