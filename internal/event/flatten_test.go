@@ -175,3 +175,12 @@ func FuzzFlatten(f *testing.F) {
 		}
 	})
 }
+
+func TestQuoteOrBackslash(t *testing.T) {
+	for _, s := range []string{"", "a", `"`, `\`, "abcdefgh", `abcdefg"`, `abcdefgh"`, `abcdefgh\ij"`, "\xff\xfe\x22", strings.Repeat("x", 100) + `"`, "é\"", "\x80\x80\x80\x80\x80\x80\x80\x80\x80\\"} {
+		want := strings.IndexAny(s, "\"\\")
+		if got := quoteOrBackslash([]byte(s)); got != want {
+			t.Errorf("quoteOrBackslash(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
