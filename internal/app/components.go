@@ -1,0 +1,82 @@
+// Package app wires skywatch together from its configuration: the one readable list
+// of source and output types, the rules engine behind the pipeline, and the run
+// loop `skywatch run` drives.
+package app
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/checkpoint"
+	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/pipeline"
+	"github.com/skywatch-dev/skywatch/internal/sink/file"
+	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/localdir"
+)
+
+// Env is what every component may use besides its own configuration.
+type Env struct {
+	State       *checkpoint.Store
+	Logger      *slog.Logger
+	ManagerName string
+	MaxEventB   int
+	Now         func() time.Time
+}
+
+// sourceFactory builds one source type from its configuration section.
+type sourceFactory func(sc config.SourceConfig, env Env) (source.Source, error)
+
+// outputFactory builds one output type from its configuration section.
+type outputFactory func(oc config.OutputConfig, env Env) (pipeline.Output, error)
+
+// sourceTypes is the list of every source type skywatch has.
+var sourceTypes = map[string]sourceFactory{
+	"local": newLocalSource,
+}
+
+// outputTypes is the list of every output type skywatch has.
+var outputTypes = map[string]outputFactory{
+	"file": newFileOutput,
+}
+
+// SourceTypes returns the known source type names.
+func SourceTypes() []string { return keys(sourceTypes) }
+
+// OutputTypes returns the known output type names.
+func OutputTypes() []string { return keys(outputTypes) }
+
+func keys[T any](m map[string]T) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func newLocalSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := localdir.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return localdir.New(cfg, localdir.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
+		MaxRecordBytes: env.MaxEventB, Now: env.Now,
+	})
+}
+
+func newFileOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
+	cfg := file.DefaultConfig()
+	if err := oc.Decode(&cfg); err != nil {
+		return pipeline.Output{}, err
+	}
+	s, err := file.New(cfg, file.Options{Logger: env.Logger})
+	if err != nil {
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+	}
+	// The file sink applies its own filter.
+	return pipeline.Output{Name: oc.Name, Sink: s}, nil
+}

@@ -1,0 +1,310 @@
+// Package pipeline runs sources → rules → sinks with bounded queues, parallel
+// matching on every core and acknowledgement: a batch is acknowledged to its source
+// only after every sink has durably accepted the alerts it produced.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/event"
+	"github.com/skywatch-dev/skywatch/internal/retry"
+	"github.com/skywatch-dev/skywatch/internal/sink"
+	"github.com/skywatch-dev/skywatch/internal/source"
+)
+
+// Matcher analyses events one at a time; each worker goroutine owns one.
+type Matcher interface {
+	// Analyze appends the alerts ev produces to out and returns it.
+	Analyze(ev *event.Event, out []sink.Record) []sink.Record
+}
+
+// Detector hands out Matchers that share one detection state.
+type Detector interface {
+	NewMatcher() Matcher
+}
+
+// Output is a sink with its name and filter.
+type Output struct {
+	Name   string
+	Sink   sink.Sink
+	Filter sink.Filter
+}
+
+// Config tunes the pipeline.
+type Config struct {
+	// Workers is the number of matching goroutines (default: one per CPU).
+	Workers int
+	// Queue is the number of batches buffered between stages (default 4 per worker).
+	Queue int
+	// FlushInterval bounds how long accepted alerts wait before sinks are flushed and
+	// their batches acknowledged (default 200ms).
+	FlushInterval time.Duration
+	// FlushBytes flushes early once this many alert bytes are pending (default 16 MiB).
+	FlushBytes int
+	// Logger receives state changes; never a line per event.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Queue <= 0 {
+		c.Queue = 4 * c.Workers
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = 200 * time.Millisecond
+	}
+	if c.FlushBytes <= 0 {
+		c.FlushBytes = 16 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Pipeline wires sources to the detector and outputs.
+type Pipeline struct {
+	cfg      Config
+	detector Detector
+	outputs  []Output
+	stats    Stats
+}
+
+// New returns a pipeline.
+func New(cfg Config, d Detector, outputs []Output) *Pipeline {
+	return &Pipeline{cfg: cfg.withDefaults(), detector: d, outputs: outputs, stats: newStats()}
+}
+
+// Stats returns the pipeline's counters so far.
+func (p *Pipeline) Stats() *Stats { return &p.stats }
+
+// processed is a batch after matching: its alerts and how to acknowledge it.
+type processed struct {
+	records []sink.Record
+	bytes   int
+	ack     func(error)
+}
+
+// Run runs the sources until they all return, then drains the queues, flushes the
+// outputs and acknowledges what they accepted. Cancelling ctx stops the sources;
+// batches already taken are still finished, flushed and acknowledged.
+func (p *Pipeline) Run(ctx context.Context, sources []source.Source) error {
+	in := make(chan *source.Batch, p.cfg.Queue)
+	out := make(chan processed, p.cfg.Queue)
+
+	var workers sync.WaitGroup
+	for i := 0; i < p.cfg.Workers; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			p.work(in, out)
+		}()
+	}
+	var committers []source.Committer
+	for _, s := range sources {
+		if c, ok := s.(source.Committer); ok {
+			committers = append(committers, c)
+		}
+	}
+	writerDone := make(chan error, 1)
+	go func() { writerDone <- p.write(out, committers) }()
+
+	emit := func(ctx context.Context, b *source.Batch) error {
+		select {
+		case in <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var srcErrs []error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, s := range sources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := s.Run(ctx, emit)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				mu.Lock()
+				srcErrs = append(srcErrs, fmt.Errorf("source %s: %w", s.Name(), err))
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(in)
+	workers.Wait()
+	close(out)
+	werr := <-writerDone
+	return errors.Join(append(srcErrs, werr)...)
+}
+
+func (p *Pipeline) work(in <-chan *source.Batch, out chan<- processed) {
+	m := p.detector.NewMatcher()
+	for b := range in {
+		var recs []sink.Record
+		for i := range b.Events {
+			recs = m.Analyze(&b.Events[i], recs)
+		}
+		n := 0
+		for i := range recs {
+			n += len(recs[i].JSON)
+		}
+		p.stats.events.Add(int64(len(b.Events)))
+		ack := b.Ack
+		source.Release(b)
+		out <- processed{records: recs, bytes: n, ack: ack}
+	}
+}
+
+// write delivers alerts to every output, flushing them and acknowledging batches
+// every FlushInterval, when FlushBytes accumulate, and at the end.
+func (p *Pipeline) write(out <-chan processed, committers []source.Committer) error {
+	var pending []func(error)
+	pendingBytes := 0
+	ticker := time.NewTicker(p.cfg.FlushInterval)
+	defer ticker.Stop()
+	var firstErr error
+	flush := func() {
+		if len(pending) == 0 {
+			return
+		}
+		err := p.flush()
+		for _, ack := range pending {
+			if ack != nil {
+				ack(err)
+			}
+		}
+		for _, c := range committers {
+			if cerr := c.Commit(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		pending, pendingBytes = pending[:0], 0
+	}
+	for {
+		select {
+		case pr, ok := <-out:
+			if !ok {
+				flush()
+				return firstErr
+			}
+			if err := p.deliver(pr.records); err != nil {
+				if pr.ack != nil {
+					pending = append(pending, func(error) { pr.ack(err) })
+				}
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+			pending = append(pending, pr.ack)
+			pendingBytes += pr.bytes
+			if pendingBytes >= p.cfg.FlushBytes {
+				flush()
+			}
+		case <-ticker.C:
+			flush()
+		}
+	}
+}
+
+// sinkRetry is how long a failing output is retried before the batch is failed (and
+// so left unacknowledged, for its source to deliver again).
+var sinkRetry = retry.Policy{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Attempts: 8}
+
+func (p *Pipeline) deliver(recs []sink.Record) error {
+	for i := range recs {
+		p.stats.count(&recs[i])
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	var errs []error
+	for _, o := range p.outputs {
+		sel := recs
+		if !o.Filter.IsZero() {
+			sel = sel[:0:0]
+			for i := range recs {
+				if o.Filter.Match(&recs[i]) {
+					sel = append(sel, recs[i])
+				}
+			}
+		}
+		if len(sel) == 0 {
+			continue
+		}
+		err := retry.Do(context.Background(), sinkRetry, func(ctx context.Context) error {
+			return o.Sink.Write(ctx, sel)
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("output %s: write: %w", o.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Pipeline) flush() error {
+	var errs []error
+	for _, o := range p.outputs {
+		err := retry.Do(context.Background(), sinkRetry, func(ctx context.Context) error {
+			return o.Sink.Flush(ctx)
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("output %s: flush: %w", o.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stats counts what went through the pipeline.
+type Stats struct {
+	events  atomic.Int64
+	mu      sync.Mutex
+	byLevel [17]int64
+	byRule  map[string]int64
+}
+
+func newStats() Stats { return Stats{byRule: make(map[string]int64)} }
+
+func (s *Stats) count(r *sink.Record) {
+	s.mu.Lock()
+	if r.Level >= 0 && r.Level < len(s.byLevel) {
+		s.byLevel[r.Level]++
+	}
+	s.byRule[r.RuleID]++
+	s.mu.Unlock()
+}
+
+// Snapshot is a copy of the counters.
+type Snapshot struct {
+	Events  int64
+	Alerts  int64
+	ByLevel [17]int64
+	ByRule  map[string]int64
+}
+
+// Snapshot copies the counters.
+func (s *Stats) Snapshot() Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap := Snapshot{Events: s.events.Load(), ByLevel: s.byLevel, ByRule: make(map[string]int64, len(s.byRule))}
+	for k, v := range s.byRule {
+		snap.ByRule[k] = v
+		snap.Alerts += v
+	}
+	return snap
+}

@@ -1,0 +1,115 @@
+// Package source defines how collectors hand events to the pipeline: in batches that
+// belong to one source unit (a file, an object, a message) and are acknowledged only
+// after every alert they produced has been durably accepted by every output.
+package source
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/event"
+)
+
+// Batch is a group of events from one source unit. Its Ack is called exactly once by
+// the pipeline: with nil when all the batch's alerts are durable in every output, or
+// with the error that prevented it.
+type Batch struct {
+	Events []event.Event
+	// Ack reports the batch's fate to its source; nil means nothing to report.
+	Ack func(err error)
+	// Arena backs the events' Log bytes, so a batch can be recycled as a whole.
+	Arena []byte
+}
+
+// Add appends an event whose Log is copied into the batch's arena. Earlier events
+// keep valid Log slices when the arena grows: append copies the bytes they see.
+func (b *Batch) Add(ev event.Event, log []byte) {
+	start := len(b.Arena)
+	b.Arena = append(b.Arena, log...)
+	ev.Log = b.Arena[start:len(b.Arena):len(b.Arena)]
+	b.Events = append(b.Events, ev)
+}
+
+// Emit hands a batch to the pipeline. It blocks while the pipeline is full, which is
+// how back-pressure reaches sources, and fails when ctx ends.
+type Emit func(ctx context.Context, b *Batch) error
+
+// Source is a collector. Run emits batches until the source has nothing more to do
+// (once mode) or ctx ends (service mode), and returns why it stopped.
+type Source interface {
+	Name() string
+	Run(ctx context.Context, emit Emit) error
+}
+
+// Stats are a source's counters, for logs and metrics.
+type Stats struct {
+	Units, Events, Errors, Skipped int64
+}
+
+// StatsReporter is implemented by sources that count their work.
+type StatsReporter interface {
+	Stats() Stats
+}
+
+// Committer is implemented by sources that persist acknowledgements in bulk: the
+// pipeline calls Commit after each group of acknowledgements, so a source can write
+// its checkpoint once per group instead of once per batch.
+type Committer interface {
+	Commit() error
+}
+
+// Every turns a source that does one pass per Run into one that runs a pass every
+// interval until ctx ends. A failed pass is logged and retried at the next tick.
+func Every(s Source, interval time.Duration, log *slog.Logger) Source {
+	return &every{Source: s, interval: interval, log: log}
+}
+
+type every struct {
+	Source
+	interval time.Duration
+	log      *slog.Logger
+}
+
+func (e *every) Run(ctx context.Context, emit Emit) error {
+	for {
+		if err := e.Source.Run(ctx, emit); err != nil && ctx.Err() == nil {
+			e.log.Error("source pass failed", "source", e.Name(), "err", err)
+		}
+		t := time.NewTimer(e.interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Commit passes acknowledgements through to the wrapped source.
+func (e *every) Commit() error {
+	if c, ok := e.Source.(Committer); ok {
+		return c.Commit()
+	}
+	return nil
+}
+
+// batchPool recycles batches and their arenas: a source takes one with NewBatch and
+// the pipeline returns it with Release once every event in it has been matched.
+var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+
+// NewBatch returns an empty batch, reusing a released one when possible.
+func NewBatch() *Batch {
+	return batchPool.Get().(*Batch)
+}
+
+// Release returns a batch to the pool. Its events and arena must not be used after.
+func Release(b *Batch) {
+	if cap(b.Arena) > 64<<20 {
+		return // do not keep the arena of an unusually large batch
+	}
+	clear(b.Events)
+	b.Events, b.Arena, b.Ack = b.Events[:0], b.Arena[:0], nil
+	batchPool.Put(b)
+}
