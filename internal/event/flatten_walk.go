@@ -72,7 +72,7 @@ func quoteOrBackslash(b []byte) int {
 		w := binary.LittleEndian.Uint64(b[i:])
 		x, y := w^swarQuote, w^swarBack
 		// A zero byte in x or y marks a match (the classic has-zero-byte test).
-		m := ((x - swarOnes) &^ x | (y - swarOnes) &^ y) & swarHighs
+		m := ((x-swarOnes)&^x | (y-swarOnes)&^y) & swarHighs
 		if m != 0 {
 			return i + bits.TrailingZeros64(m)/8
 		}
