@@ -66,7 +66,8 @@ func (s *Source) readFile(ctx context.Context, path string, emit source.Emit) er
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	r := &recordReader{src: s, path: path, rel: s.relName(path), t: t, skip: st.Records, start: st.Records, emit: emit}
+	r := &recordReader{src: s, path: path, rel: s.relName(path), t: t, skip: st.Records, start: st.Records, emit: emit,
+		account: awsevent.AccountFromKey(filepath.Base(path))}
 	err = r.readAll(ctx, f, size)
 	t.finish(r.next, err)
 	s.stats.units.Add(1)
@@ -96,6 +97,9 @@ type recordReader struct {
 	batch *source.Batch
 	buf   []byte
 	nerr  int
+	// account is the AWS account named by the file (CloudTrail object names start
+	// with it); records of files without one use their recipientAccountId.
+	account string
 }
 
 func (r *recordReader) readAll(ctx context.Context, f *os.File, size int64) error {
@@ -192,8 +196,12 @@ func (r *recordReader) add(ctx context.Context, rec []byte, idx int64, mode stri
 	var err error
 	switch mode {
 	case LogTypeCloudTrail:
+		acct := r.account
+		if acct == "" {
+			acct = awsevent.RecipientAccountID(rec)
+		}
 		r.buf, err = awsevent.AppendCloudTrail(r.buf[:0], rec,
-			awsevent.LogInfo{AccountAlias: s.cfg.AccountAlias, LogFile: r.rel}, awsevent.AccountFromKey(filepath.Base(r.path)))
+			awsevent.LogInfo{AccountAlias: s.cfg.AccountAlias, LogFile: r.rel}, acct)
 		if loc == "" {
 			loc = "Wazuh-AWS"
 		}
