@@ -26,7 +26,7 @@ func (m *matcher) Analyze(ev *event.Event, out []sink.Record) []sink.Record {
 	}
 	a := m.m.Alert(res)
 	return append(out, sink.Record{
-		JSON:   a.AppendJSON(make([]byte, 0, 2048)),
+		JSON:   a.AppendJSON(make([]byte, 0, 1024+2*len(a.Data))),
 		ID:     a.ID,
 		Level:  a.Rule.Level,
 		RuleID: a.Rule.ID,

@@ -162,7 +162,7 @@ func (b *Builder) compileCapture(file string, line int, elem string, p Pattern) 
 			b.fail(file, line, "<%s>: %v", elem, err)
 			return nil, false
 		}
-		return e, true
+		return pcreCapture{e}, true
 	case "", "osregex":
 	default:
 		b.warn(file, line, "<%s>: type %q not allowed here, using osregex", elem, p.Type)
@@ -195,4 +195,13 @@ func parseOffset(s string, allowed ...Offset) (Offset, bool) {
 		}
 	}
 	return OffsetNone, false
+}
+
+// pcreCapture gives PCRE patterns the Exec method decoders use for prematches; PCRE
+// has no separate capture mode, so it is Captures without keeping the captures.
+type pcreCapture struct{ *wregex.PCRE }
+
+func (p pcreCapture) Exec(s []byte) (int, bool) {
+	_, last, ok := p.Captures(s, nil)
+	return last, ok
 }

@@ -16,6 +16,8 @@ type Expr interface {
 type CaptureExpr interface {
 	Expr
 	Captures(s []byte, dst [][]byte) (caps [][]byte, last int, ok bool)
+	// Exec matches without capture mode and returns the return position.
+	Exec(s []byte) (last int, ok bool)
 }
 
 // ExactString is Wazuh's "string" expression type: exact, case-sensitive equality.

@@ -24,7 +24,7 @@ func (m *Matcher) decode(ev *event.Event) {
 		}
 		prematchEnd := 0
 		if dec.Prematch != nil {
-			end, ok := m.runCapture(dec.Prematch, d.log)
+			end, ok := runExec(dec.Prematch, d.log)
 			if !ok {
 				continue
 			}
@@ -49,14 +49,17 @@ func (m *Matcher) hostnameFor(ev *event.Event) []byte {
 	if ev.AgentName != "" && ev.AgentID != "" && ev.AgentID != event.LocalAgentID {
 		return []byte(ev.AgentName)
 	}
-	return []byte(m.rs.Options.ManagerName)
+	if m.manager == nil {
+		m.manager = []byte(m.rs.Options.ManagerName)
+	}
+	return m.manager
 }
 
-// runCapture runs a prematch or regex and returns the offset just after the match.
-func (m *Matcher) runCapture(e CaptureExpr, s []byte) (int, bool) {
-	var last int
-	var ok bool
-	m.caps, last, ok = e.Captures(s, m.caps[:0])
+// runExec runs a prematch and returns the offset just after the match. Wazuh
+// compiles prematch patterns without captures, which changes a few OS_Regex results,
+// so prematches run through Exec.
+func runExec(e CaptureExpr, s []byte) (int, bool) {
+	last, ok := e.Exec(s)
 	if !ok {
 		return 0, false
 	}
@@ -75,7 +78,7 @@ func (m *Matcher) runChildren(parent *Decoder, parentEnd int) {
 			if c.PrematchOffset == OffsetAfterParent {
 				text, base = d.log[parentEnd:], parentEnd
 			}
-			end, ok := m.runCapture(c.Prematch, text)
+			end, ok := runExec(c.Prematch, text)
 			if !ok {
 				for i+1 < len(kids) && kids[i+1].chain == c.chain {
 					i++

@@ -38,6 +38,7 @@ type Matcher struct {
 	ev   *event.Event
 	now  time.Time
 
+	manager    []byte
 	prevRule   *Rule
 	prevOutput []string
 	matched    int // level the current event was marked with by a correlation

@@ -73,7 +73,7 @@ func (m *Matcher) Alert(res Result) *alert.Alert {
 func (m *Matcher) data() []byte {
 	d := m.d
 	if d.decoder != nil && d.decoder.Plugin == PluginJSON {
-		out, err := m.flat.Compact(nil, d.jsonText)
+		out, err := m.flat.Compact(make([]byte, 0, len(d.jsonText)), d.jsonText)
 		if err == nil && len(out) > 2 && out[0] == '{' {
 			return out
 		}

@@ -6,7 +6,6 @@ package source
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/event"
@@ -95,21 +94,30 @@ func (e *every) Commit() error {
 	return nil
 }
 
-// batchPool recycles batches and their arenas: a source takes one with NewBatch and
-// the pipeline returns it with Release once every event in it has been matched.
-var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+// freeBatches recycles batches and their arenas: a source takes one with NewBatch
+// and the pipeline returns it with Release once every event in it has been matched.
+// A bounded channel, unlike sync.Pool, keeps the arenas across garbage collections.
+var freeBatches = make(chan *Batch, 256)
 
 // NewBatch returns an empty batch, reusing a released one when possible.
 func NewBatch() *Batch {
-	return batchPool.Get().(*Batch)
+	select {
+	case b := <-freeBatches:
+		return b
+	default:
+		return new(Batch)
+	}
 }
 
-// Release returns a batch to the pool. Its events and arena must not be used after.
+// Release returns a batch for reuse. Its events and arena must not be used after.
 func Release(b *Batch) {
-	if cap(b.Arena) > 64<<20 {
+	if cap(b.Arena) > 16<<20 {
 		return // do not keep the arena of an unusually large batch
 	}
 	clear(b.Events)
 	b.Events, b.Arena, b.Ack = b.Events[:0], b.Arena[:0], nil
-	batchPool.Put(b)
+	select {
+	case freeBatches <- b:
+	default:
+	}
 }

@@ -43,33 +43,6 @@ func BenchmarkRegex(b *testing.B) {
 	}
 }
 
-// BenchmarkRegexLower measures the pre-folded variant: the caller folds the
-// line once (reported separately as fold_line) and tests patterns on it.
-func BenchmarkRegexLower(b *testing.B) {
-	line := []byte(benchLine)
-	low := ToLowerASCII(nil, line)
-	b.Run("fold_line", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(int64(len(line)))
-		for b.Loop() {
-			low = ToLowerASCII(low, line)
-		}
-	})
-	for _, sh := range regexShapes[:4] {
-		r, err := CompileRegex(sh.pat)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(sh.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(low)))
-			for b.Loop() {
-				r.MatchLower(low)
-			}
-		})
-	}
-}
-
 func BenchmarkRegexCaptures(b *testing.B) {
 	r, err := CompileRegex(`"sourceIPAddress":"(\S+)","userAgent":"(\.+)"`)
 	if err != nil {
@@ -110,23 +83,6 @@ func BenchmarkMatch(b *testing.B) {
 				}
 			})
 		}
-	}
-}
-
-func BenchmarkMatchLower(b *testing.B) {
-	low := ToLowerASCII(nil, []byte(benchLine))
-	for _, sh := range matchShapes[:3] {
-		m, err := CompileMatch(sh.pat)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(sh.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(low)))
-			for b.Loop() {
-				m.MatchLower(low)
-			}
-		})
 	}
 }
 

@@ -8,14 +8,15 @@ import (
 // MaxPatternLen is the longest pattern Wazuh's OS_Regex and OS_Match accept.
 const MaxPatternLen = 20480
 
-// Error codes reported in CompileError.Code. They mirror the numbers Wazuh's
-// os_regex library stores in its error field, so log messages can be compared.
+// Error codes reported in CompileError.Code. The OS_Regex/OS_Match ones (3, 6,
+// 7) are the numbers Wazuh's os_regex library stores in its error field, so
+// log messages can be compared; the PCRE2 ones are this package's own.
 const (
-	CodeTooLong     = 3 // pattern longer than MaxPatternLen
-	CodeBadEscape   = 6 // unknown escape such as \n or a trailing backslash
-	CodeBadGroup    = 7 // nested, unbalanced or alternated group
-	CodePCRESyntax  = 100
-	CodeUnsupported = 101 // valid PCRE2 that neither Go engine can run
+	CodeTooLong     = 3   // pattern longer than MaxPatternLen
+	CodeBadEscape   = 6   // unknown escape such as \n or a trailing backslash
+	CodeBadGroup    = 7   // nested, unbalanced or alternated group
+	CodePCRESyntax  = 100 // PCRE2 syntax error (or a construct the engines reject)
+	CodeUnsupported = 101 // valid PCRE2 this package knowingly does not implement
 )
 
 // CompileError describes why a pattern was rejected.

@@ -32,9 +32,7 @@
 // required-literal prefilter and a skip to the next byte where an attempt
 // can start. TestDifferential and FuzzCompileRegex compare every path with
 // the reference (match result, captures and return position). OS_Match
-// alternatives are lower-cased needles searched the same way. Callers that
-// test many patterns against one line can fold it once with ToLowerASCII
-// and use the MatchLower methods, which search exactly.
+// alternatives are lower-cased needles searched the same way.
 //
 // Inputs are treated as C strings: everything from the first NUL byte on is
 // ignored, for patterns and subjects alike.

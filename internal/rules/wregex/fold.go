@@ -83,16 +83,6 @@ func newFoldSearcher(needle []byte) foldSearcher {
 	return f
 }
 
-// search is index, or an exact search when the caller guarantees that h is
-// already lower-case (then the case-insensitive search reduces to an exact
-// one, which bytes.Index does with SIMD).
-func (f *foldSearcher) search(h []byte, lowered bool) int {
-	if lowered {
-		return bytes.Index(h, f.needle)
-	}
-	return f.index(h)
-}
-
 // index returns the offset of the first case-insensitive occurrence of the
 // needle in h, or -1.
 func (f *foldSearcher) index(h []byte) int {
@@ -152,11 +142,10 @@ type byteFinder struct {
 	nextLo, nextUp int // -2 unknown, -1 none left, else absolute index
 }
 
-// newByteFinder finds b in either case; with lowered set the haystack is
-// known to be lower-case and only b itself is searched for.
-func newByteFinder(b byte, lowered bool) byteFinder {
+// newByteFinder finds b in either case.
+func newByteFinder(b byte) byteFinder {
 	f := byteFinder{lo: b, up: upper(b), nextLo: -2, nextUp: -2}
-	if f.up == f.lo || lowered {
+	if f.up == f.lo {
 		f.nextUp = -1
 	}
 	return f

@@ -81,13 +81,7 @@ func (m *Match) String() string { return m.src }
 // Match reports whether the pattern matches s. Input ends at its first NUL
 // byte, as Wazuh measures it with strlen.
 func (m *Match) Match(s []byte) bool {
-	return m.match(cut(s), false) != m.negate
-}
-
-// MatchLower is Match for input the caller has already folded with
-// ToLowerASCII; substring tests then use exact search.
-func (m *Match) MatchLower(lowered []byte) bool {
-	return m.match(cut(lowered), true) != m.negate
+	return m.match(cut(s)) != m.negate
 }
 
 // MatchString is Match for a string; it does not copy s.
@@ -95,7 +89,7 @@ func (m *Match) MatchString(s string) bool {
 	return m.Match(stringBytes(s))
 }
 
-func (m *Match) match(s []byte, lowered bool) bool {
+func (m *Match) match(s []byte) bool {
 	if m.always {
 		return true
 	}
@@ -104,7 +98,7 @@ func (m *Match) match(s []byte, lowered bool) bool {
 		lit := a.lit.needle
 		switch a.kind {
 		case maSub:
-			if a.lit.search(s, lowered) >= 0 {
+			if a.lit.index(s) >= 0 {
 				return true
 			}
 		case maPrefix:
@@ -129,9 +123,10 @@ func (m *Match) match(s []byte, lowered bool) bool {
 // alternatives, each a case-insensitive substring test, or a prefix test when
 // it starts with "^" ("$" is an ordinary byte). An empty pattern matches
 // nothing. The C helper has two quirks that are reproduced here: an empty
-// final alternative ("a|") matches everything, and an empty alternative
-// followed by another ("a||b", "|b") looks for "|" followed by the next
-// alternative's text.
+// final alternative ("a|") matches everything, and an empty alternative that
+// is not the last ("a||b|c", "|b|c") looks for "|" followed by the next
+// alternative's text, which only succeeds when yet another "|" follows that
+// alternative in the pattern.
 func WordMatch(pattern, s string) bool {
 	pat := cstringS(pattern)
 	str := stringBytes(cstringS(s))

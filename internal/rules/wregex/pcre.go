@@ -14,7 +14,9 @@ import (
 // PCRE is a pattern compiled the way Wazuh compiles type="pcre2" expressions:
 // pcre2_compile with no options (case-sensitive unless the pattern says
 // (?i), no UTF, no multiline), matched unanchored from offset 0 with the
-// leftmost match winning. It is safe for concurrent use.
+// leftmost match winning. It is safe for concurrent use. A leading (*UTF)
+// verb switches to UTF-8 mode as in PCRE2: subjects that are not valid UTF-8
+// never match, and "." and classes work on code points.
 //
 // Engine choice: the pattern is first rewritten into an equivalent one over
 // a byte-per-rune alphabet (see pcre_rewrite.go). If Go's regexp (RE2) accepts
@@ -24,10 +26,10 @@ import (
 // possessive quantifiers, \Z, \G, repeat counts above 1000; (?#...) is
 // removed beforehand) runs on regexp2, a backtracking engine, and so do
 // patterns with a group inside a loop that can match empty, where RE2's
-// submatch values differ from PCRE's. One RE2 gap is
-// covered per subject: PCRE's "$" also matches before a final newline, so
-// when the pattern has a "$" and the subject ends with "\n" the regexp2 copy
-// of the pattern is used instead.
+// submatch values differ from PCRE's. One RE2 gap is covered per subject:
+// PCRE's "$" also matches before a final newline, so when the pattern has a
+// "$" and the subject ends with "\n" the regexp2 copy of the pattern is used
+// instead.
 type PCRE struct {
 	src     string
 	mapped  string          // the rewritten pattern
@@ -70,7 +72,7 @@ func CompilePCRE(pattern string) (*PCRE, error) {
 	bt, err := regexp2.Compile(mapped, regexp2.OptionMaintainCaptureOrder())
 	if err != nil {
 		return nil, fmt.Errorf("compile pcre2 %s: %w", shortQuote(pattern),
-			&CompileError{"pcre2", CodeUnsupported, -1, err.Error()})
+			&CompileError{"pcre2", CodePCRESyntax, -1, "invalid or unsupported pattern: " + err.Error()})
 	}
 	p.bt = bt
 	p.ngroups = len(bt.GetGroupNumbers()) - 1

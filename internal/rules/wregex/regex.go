@@ -2,9 +2,7 @@ package wregex
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"slices"
 	"unsafe"
 )
 
@@ -67,22 +65,12 @@ func (r *Regex) MatchString(s string) bool {
 // repeat; it can be -1). Callers that need "the rest of the string", such as
 // a decoder's after_prematch offset, use s[last+1:].
 func (r *Regex) Exec(s []byte) (last int, ok bool) {
-	return r.exec(cut(s), false)
+	return r.exec(cut(s))
 }
 
-// MatchLower is Match for input the caller has already folded with
-// ToLowerASCII. Every OS_Regex class contains either both cases of a letter
-// or neither, and literals compare folded input, so the answer is the same
-// as Match on the original text; the gain is that literal searches become
-// exact. A caller testing many patterns against one log line folds it once.
-func (r *Regex) MatchLower(lowered []byte) bool {
-	_, ok := r.exec(cut(lowered), true)
-	return ok
-}
-
-func (r *Regex) exec(s []byte, lowered bool) (int, bool) {
+func (r *Regex) exec(s []byte) (int, bool) {
 	for k := range r.matchers {
-		if pos := r.matchers[k].run(s, nil, lowered); pos != noPos {
+		if pos := r.matchers[k].run(s, nil); pos != noPos {
 			return pos, true
 		}
 	}
@@ -119,7 +107,7 @@ func (r *Regex) Captures(s []byte, dst [][]byte) (caps [][]byte, last int, ok bo
 		for j := range cs {
 			cs[j] = -1
 		}
-		pos := m.run(s, cs, false)
+		pos := m.run(s, cs)
 		if pos == noPos {
 			continue
 		}
@@ -136,29 +124,6 @@ func (r *Regex) Captures(s []byte, dst [][]byte) (caps [][]byte, last int, ok bo
 		return caps, pos, true
 	}
 	return caps, 0, false
-}
-
-// ToLowerASCII appends s with A-Z folded to a-z to dst[:0] and returns it,
-// for use with the MatchLower methods.
-func ToLowerASCII(dst, s []byte) []byte {
-	dst = slices.Grow(dst[:0], len(s))[:len(s)]
-	i := 0
-	// Eight bytes at a time: flag the bytes in 'A'..'Z' (computed on the
-	// low seven bits so additions cannot carry across bytes, then bytes
-	// >= 0x80 are excluded) and set their 0x20 bit.
-	const ones = 0x0101010101010101
-	for ; i+8 <= len(s); i += 8 {
-		x := binary.LittleEndian.Uint64(s[i:])
-		h := x & (0x7F * ones)
-		geA := h + (0x80-'A')*ones
-		gtZ := h + (0x80-'Z'-1)*ones
-		m := geA &^ gtZ &^ x & (0x80 * ones)
-		binary.LittleEndian.PutUint64(dst[i:], x|m>>2)
-	}
-	for ; i < len(s); i++ {
-		dst[i] = lowerTab[s[i]]
-	}
-	return dst
 }
 
 // cut ends the input at its first NUL byte, like a C string.

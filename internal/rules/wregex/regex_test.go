@@ -151,7 +151,8 @@ func TestRegexCompileErrors(t *testing.T) {
 		code, off int
 		msg       string
 	}{
-		{"newline escape", `ab\n`, CodeBadEscape, 2, `invalid escape "\\n"`},
+		{"newline escape", `\n`, CodeBadEscape, 0, `invalid escape "\\n"`},
+		{"newline escape after text", `ab\n`, CodeBadEscape, 2, `invalid escape "\\n"`},
 		{"greater escape", `\>`, CodeBadEscape, 0, `invalid escape "\\>"`},
 		{"trailing backslash", `abc\`, CodeBadEscape, 3, "trailing backslash"},
 		{"alternation in group", `x(a|b)`, CodeBadGroup, 3, `"|" inside a group`},
@@ -215,23 +216,5 @@ func TestRegexAPI(t *testing.T) {
 	}
 	if n, _ := CompileRegex("abc"); n.NumCaptures() != 0 {
 		t.Error("NumCaptures of group-less pattern != 0")
-	}
-}
-
-func TestToLowerASCII(t *testing.T) {
-	var all []byte
-	for b := 0; b < 256; b++ {
-		all = append(all, byte(b))
-	}
-	for _, in := range [][]byte{all, []byte("AZ@[`{az\xc1\xda"), []byte("Hello, WORLD! 0123456789 ZZzz@@[["), nil} {
-		got := ToLowerASCII(make([]byte, 3), in)
-		if len(got) != len(in) {
-			t.Fatalf("length %d, want %d", len(got), len(in))
-		}
-		for i := range in {
-			if got[i] != lower(in[i]) {
-				t.Fatalf("ToLowerASCII byte %#x -> %#x, want %#x", in[i], got[i], lower(in[i]))
-			}
-		}
 	}
 }

@@ -13,6 +13,7 @@ const (
 
 type regexMatcher struct {
 	kind  uint8
+	full  bool // altClass: the class accepts every byte (\.)
 	begin bool
 	end   bool
 	nmark int
@@ -32,6 +33,7 @@ func newRegexMatcher(a *regexAlt) regexMatcher {
 	case len(P) == 3 && P[0] == escByte && (P[2] == '+' || P[2] == '*'):
 		m.kind = altClass
 		m.set = classSets[P[1]]
+		m.full = m.set == byteSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
 		m.quant = P[2]
 	default:
 		m.kind = altVM
@@ -49,24 +51,23 @@ func containsByte(b []byte, c byte) bool {
 	return false
 }
 
-// run returns the §1.4 return position or noPos. caps and lowered are as
-// for vmAlt.run; the specialised shapes have no groups, so they never touch
-// caps.
-func (m *regexMatcher) run(s []byte, caps []int, lowered bool) int {
+// run returns the §1.4 return position or noPos. caps is as for vmAlt.run;
+// the specialised shapes have no groups, so they never touch it.
+func (m *regexMatcher) run(s []byte, caps []int) int {
 	switch m.kind {
 	case altLit:
-		return m.runLit(s, lowered)
+		return m.runLit(s)
 	case altClass:
 		return m.runClass(s)
 	}
-	return m.vm.run(s, caps, lowered)
+	return m.vm.run(s, caps)
 }
 
 // runLit: a pure literal is a plain leftmost case-insensitive search (a
 // failed attempt restarts one byte after where it began), and the return
 // position is the last byte of the occurrence. With $ the attempt that
 // reaches the end of the pattern must also have consumed the whole input.
-func (m *regexMatcher) runLit(s []byte, lowered bool) int {
+func (m *regexMatcher) runLit(s []byte) int {
 	lit := m.lit.needle
 	L, n := len(lit), len(s)
 	switch {
@@ -95,7 +96,7 @@ func (m *regexMatcher) runLit(s []byte, lowered bool) int {
 		if L == 0 {
 			return 0
 		}
-		if k := m.lit.search(s, lowered); k >= 0 {
+		if k := m.lit.index(s); k >= 0 {
 			return k + L - 1
 		}
 	}
@@ -127,6 +128,10 @@ func (m *regexMatcher) runClass(s []byte) int {
 	set := &m.set
 	n := len(s)
 	plus := m.quant == '+'
+	if m.full {
+		// No byte is rejected: every case below reduces to this.
+		return zeroIf(n > 0 || !plus)
+	}
 	if m.end {
 		if !plus || m.begin {
 			for _, c := range s {

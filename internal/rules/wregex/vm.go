@@ -125,9 +125,9 @@ func requiredLiteral(el []vmElem) []byte {
 
 // skipTo returns the first index >= i where an attempt can get past the
 // lead element (or its literal run), or len(s).
-func (v *vmAlt) skipTo(s []byte, i int, bf *byteFinder, lowered bool) int {
+func (v *vmAlt) skipTo(s []byte, i int, bf *byteFinder) int {
 	if len(v.leadRun.needle) > 0 {
-		if k := v.leadRun.search(s[i:], lowered); k >= 0 {
+		if k := v.leadRun.index(s[i:]); k >= 0 {
 			return i + k
 		}
 		return len(s)
@@ -143,10 +143,9 @@ func (v *vmAlt) skipTo(s []byte, i int, bf *byteFinder, lowered bool) int {
 }
 
 // run executes the alternative over s (cut at NUL). caps is nil when
-// captures are not wanted, else it has one slot per marker, all -1. lowered
-// says s has no upper-case ASCII letters (searches may then be exact).
-func (v *vmAlt) run(s []byte, caps []int, lowered bool) int {
-	if len(v.need.needle) > 0 && v.need.search(s, lowered) < 0 {
+// captures are not wanted, else it has one slot per marker, all -1.
+func (v *vmAlt) run(s []byte, caps []int) int {
+	if len(v.need.needle) > 0 && v.need.index(s) < 0 {
 		return noPos
 	}
 	el := v.elems
@@ -160,7 +159,7 @@ func (v *vmAlt) run(s []byte, caps []int, lowered bool) int {
 	var bf byteFinder
 	if v.lead >= 0 {
 		if e := &el[v.lead]; e.kind == ekLit {
-			bf = newByteFinder(e.lit, lowered)
+			bf = newByteFinder(e.lit)
 		}
 		// An attempt whose lead element rejects the byte fails straight
 		// away: no save points, no restart position, so the next attempt
@@ -168,7 +167,7 @@ func (v *vmAlt) run(s []byte, caps []int, lowered bool) int {
 		// a leading marker's start, is rewritten when the attempt that
 		// gets further passes the marker again (or at end of input), so
 		// jumping to the next byte the lead accepts changes nothing.
-		if j := v.skipTo(s, 0, &bf, lowered); j > 0 {
+		if j := v.skipTo(s, 0, &bf); j > 0 {
 			i, last = j, noPos
 		}
 	}
@@ -214,10 +213,18 @@ func (v *vmAlt) run(s []byte, caps []int, lowered bool) int {
 					ne := &el[nx]
 					switch ne.kind {
 					case ekEnd:
-						if g >= 0 && caps != nil {
-							caps[el[g].mark] = i + 1
+						// Nothing to hand over to: the repeat stays
+						// put and only the group end moves. Every
+						// further byte the class accepts takes this
+						// same branch, so take them all at once.
+						j := i + 1
+						for j < n && e.set.has(s[j]) {
+							j++
 						}
-						i++
+						if g >= 0 && caps != nil {
+							caps[el[g].mark] = j
+						}
+						i = j
 						continue
 					case ekClass:
 						if ne.set.has(c) {
@@ -312,7 +319,7 @@ func (v *vmAlt) run(s []byte, caps []int, lowered bool) int {
 		last = noPos
 		i++
 		if v.lead >= 0 && !rep && i < n {
-			i = v.skipTo(s, i, &bf, lowered)
+			i = v.skipTo(s, i, &bf)
 		}
 	}
 	return v.finish(p, rep, last, n, caps)

@@ -108,13 +108,15 @@ func (r *recordReader) readAll(ctx context.Context, f *os.File, size int64) erro
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("read %s: %w", r.path, err)
 	}
+	br := getBufReader(f)
+	defer bufReaders.Put(br)
 	switch {
 	case n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+		zr, err := getGzip(br)
 		if err != nil {
 			return fmt.Errorf("read %s: gzip: %w", r.path, err)
 		}
-		defer zr.Close()
+		defer gzipReaders.Put(zr)
 		if err := r.records(ctx, zr); err != nil {
 			return err
 		}
@@ -138,11 +140,34 @@ func (r *recordReader) readAll(ctx context.Context, f *os.File, size int64) erro
 			}
 		}
 	default:
-		if err := r.records(ctx, bufio.NewReaderSize(f, 256<<10)); err != nil {
+		if err := r.records(ctx, br); err != nil {
 			return err
 		}
 	}
 	return r.flush(ctx)
+}
+
+// Readers are pooled: a bucket of small objects would otherwise allocate a buffer
+// and a decompressor window per object.
+var (
+	bufReaders  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+	gzipReaders sync.Pool
+)
+
+func getBufReader(f io.Reader) *bufio.Reader {
+	br := bufReaders.Get().(*bufio.Reader)
+	br.Reset(f)
+	return br
+}
+
+func getGzip(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
 }
 
 // records reads one stream of JSON records.

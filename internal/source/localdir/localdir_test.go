@@ -121,11 +121,11 @@ func TestCloudTrailWrappedAndSecondRunAddsNothing(t *testing.T) {
 	var ev struct {
 		Integration string `json:"integration"`
 		AWS         struct {
-			Source   string `json:"source"`
-			Account  string `json:"aws_account_id"`
+			Source   string                   `json:"source"`
+			Account  string                   `json:"aws_account_id"`
 			LogInfo  struct{ LogFile string } `json:"log_info"`
-			IP       string `json:"source_ip_address"`
-			EventNam string `json:"eventName"`
+			IP       string                   `json:"source_ip_address"`
+			EventNam string                   `json:"eventName"`
 		} `json:"aws"`
 	}
 	if err := json.Unmarshal([]byte(c.events[0]), &ev); err != nil {
