@@ -80,7 +80,13 @@ func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "skywatch rules test: no test files given")
 		return exitUsage
 	}
-	rs, err := loadRules(rulePaths, rules.Options{ManagerName: managerName()}, stderr, false)
+	opt := rules.Options{ManagerName: managerName()}
+	if len(rulePaths) > len(paths) {
+		// Wazuh's runner (runtests.py) feeds the Windows event-channel cases as JSON
+		// after editing the event-channel base rule; do the same for its test suite.
+		opt.EventChannelAsJSON = true
+	}
+	rs, err := loadRules(rulePaths, opt, stderr, false)
 	if err != nil {
 		n := printErrors(stderr, err)
 		fmt.Fprintf(stderr, "skywatch rules test: %d errors loading rules\n", n)

@@ -12,6 +12,9 @@ var sidListSyntax = regexp.MustCompile(`^[\d, ]+$`)
 
 // AddRule compiles one rule and attaches it to the rule tree as Wazuh's loader does.
 func (b *Builder) AddRule(s RuleSpec) {
+	if b.rs.Options.EventChannelAsJSON && s.DecodedAs == "windows_eventchannel" {
+		s.DecodedAs, s.Category = "json", ""
+	}
 	nerr := len(b.errs)
 	r := b.compileRule(s)
 	if r == nil || len(b.errs) > nerr {

@@ -35,6 +35,12 @@ type Options struct {
 	MaxFields int
 	// ManagerName is the hostname reported for local events.
 	ManagerName string
+	// EventChannelAsJSON applies the edit Wazuh's ruleset test runner (runtests.py)
+	// makes before running its suite: the Windows event-channel base rule (the one
+	// decoded_as windows_eventchannel) is decoded as json, without its category, so
+	// the suite's JSON-encoded Windows events reach the Windows rules. Only for that
+	// suite.
+	EventChannelAsJSON bool
 }
 
 // WithDefaults fills unset options.

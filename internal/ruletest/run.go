@@ -17,7 +17,10 @@ import (
 // CaseResult is the verdict on one test case (one log line judged).
 type CaseResult struct {
 	// Name locates the case: file:line and the case title.
-	Name   string
+	Name string
+	// File and Line locate the judged log line.
+	File   string
+	Line   int
 	Passed bool
 	// Detail says what was expected and what came out, for failures.
 	Detail string
@@ -105,9 +108,13 @@ func runSession(rs *rules.Ruleset, c INICase, logs []INILog) CaseResult {
 	}
 	last := logs[len(logs)-1]
 	want := Triple{Rule: c.Rule, Level: c.Alert, Decoder: c.Decoder}
-	match := got == want
+	// Wazuh's runner asks wazuh-logtest -U, which reports a match only when some
+	// decoder and some rule matched, and the triple is the expected one.
+	match := got.Rule != "" && got.Decoder != "" && got == want
 	r := CaseResult{
 		Name:   fmt.Sprintf("%s:%d [%s] %s", c.File, last.Line, c.Name, last.Key),
+		File:   c.File,
+		Line:   last.Line,
 		Passed: match == last.Pass,
 		Got:    got,
 	}
