@@ -250,12 +250,12 @@ func (b *Builder) ruleIPs(r *Rule, s RuleSpec) {
 func (b *Builder) ruleLateConditions(r *Rule, s RuleSpec, pat func(string, string) (Expr, bool, bool)) {
 	add := func(c cond) { r.conds = append(r.conds, c) }
 	if s.CompiledRule != "" {
-		key := "compiled:" + s.CompiledRule
-		if !b.unhandled[key] {
-			b.unhandled[key] = true
-			b.warn(s.File, s.Line, "rule %d: compiled_rule %s is not supported; the rule never matches", r.ID, s.CompiledRule)
+		fn, ok := compiledRules[s.CompiledRule]
+		if !ok {
+			b.fail(s.File, s.Line, "rule %d: unknown compiled_rule %q", r.ID, s.CompiledRule)
+		} else {
+			add(cond{kind: cCompiled, compiled: fn})
 		}
-		add(cond{kind: cNever})
 	}
 	if e, neg, ok := pat("user", "osmatch"); ok {
 		add(cond{kind: cUser, expr: e, negate: neg})

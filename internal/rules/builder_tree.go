@@ -338,17 +338,24 @@ func (b *Builder) overwrite(old, r *Rule, s RuleSpec) {
 		sidList    int
 		groupLists []int
 		category   string
-	}{old.Children, old.priority, old.index, old.sidList, old.groupLists, old.Category}
+		corr       *correlation
+	}{old.Children, old.priority, old.index, old.sidList, old.groupLists, old.Category, old.corr}
 	*old = *r
 	old.Children, old.priority, old.index = keep.children, keep.priority, keep.index
 	old.sidList, old.groupLists = keep.sidList, keep.groupLists
-	if r.corr != nil && r.corr.sidTarget {
-		b.sidRefs = append(b.sidRefs, old)
-	}
 	if s.Category == "" {
 		old.Category = keep.category
 	}
-	if r.corr != nil && s.HasIfMatchedGroup {
+	// The if_matched_* links cannot change: the new conditions apply to the list the
+	// rule was first linked to.
+	switch {
+	case keep.corr != nil && r.corr != nil:
+		r.corr.list, r.corr.sidTarget, r.corr.regex = keep.corr.list, keep.corr.sidTarget, keep.corr.regex
+	case keep.corr != nil:
+		old.corr, old.HasCorrelation = keep.corr, true
+	case r.corr != nil && r.corr.sidTarget:
+		b.sidRefs = append(b.sidRefs, old)
+	case r.corr != nil && s.HasIfMatchedGroup:
 		b.linkGroupList(old, s)
 	}
 }

@@ -45,7 +45,7 @@ const (
 	cTime
 	cWeekday
 	cHostname
-	cNever // a condition that can never hold (e.g. an unsupported compiled_rule)
+	cCompiled // a <compiled_rule> function
 	cCheckDiff
 )
 
@@ -61,6 +61,7 @@ type cond struct {
 	n         int
 	tr        *timeRange
 	wd        weekdays
+	compiled  func(*decoded) bool
 }
 
 // IPCondition parses one <srcip>/<dstip> element as Wazuh does: "any", a v4 or v6

@@ -87,9 +87,9 @@ func (m *Matcher) runChildren(parent *Decoder, parentEnd int) {
 			}
 			ownEnd = base + end
 			d.decoder, d.reported, d.parentShown = c, c, true
-		} else {
-			d.decoder = c
 		}
+		// A child without prematch runs, but the event stays decoded as its parent
+		// (its type and id), as in Wazuh.
 		// Run the chain of same-name children starting here.
 		regexEnd := ownEnd
 		for j := i; j < len(kids) && kids[j].chain == c.chain; j++ {
@@ -175,7 +175,13 @@ func (m *Matcher) decodeJSON(dec *Decoder, text []byte) {
 // without a recognised header (every JSON cloud event) pass through unchanged.
 func predecode(d *decoded, msg []byte) {
 	d.log = msg
-	if len(msg) == 0 || msg[0] == '{' || msg[0] == '[' {
+	if len(msg) == 0 || msg[0] == '{' {
+		return
+	}
+	if n := noHostHeaderLen(msg); n > 0 {
+		// Formats whose header carries a time but no host or program name.
+		d.headerTime = bytes.TrimRight(msg[:n], " ")
+		d.log = msg[n:]
 		return
 	}
 	n := syslogHeaderLen(msg)

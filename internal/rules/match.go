@@ -189,8 +189,10 @@ func (m *Matcher) cond(c *cond, d *decoded) bool {
 		return matchIP(c.ips, v) != c.negate
 	case cUser:
 		v, ok = d.userValue()
-	case cGeoIP, cNever:
+	case cGeoIP:
 		return false
+	case cCompiled:
+		return c.compiled(d)
 	case cMaxSize:
 		return len(d.log) >= c.n
 	case cTime:

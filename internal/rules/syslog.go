@@ -114,3 +114,30 @@ func stripSolarisID(b []byte) []byte {
 	}
 	return b
 }
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
+// noHostHeaderLen recognises the time prefixes Wazuh strips without looking for a
+// host: Apache error logs ("[Www Mmm dd hh:mm:ss yyyy] ") and Squid's epoch
+// ("1140701044.525   "); it returns the prefix length with its spaces, or 0.
+func noHostHeaderLen(b []byte) int {
+	switch {
+	case len(b) > 27 && b[0] == '[' && at(b, 4, ' ') && at(b, 8, ' ') && at(b, 11, ' ') &&
+		at(b, 14, ':') && at(b, 17, ':') && at(b, 20, ' ') && at(b, 25, ']') && at(b, 26, ' '):
+		return 27
+	case len(b) > 15 && allDigits(b[:10]) && b[10] == '.' && allDigits(b[11:14]) && b[14] == ' ':
+		n := 14
+		for n < len(b) && b[n] == ' ' {
+			n++
+		}
+		return n
+	}
+	return 0
+}

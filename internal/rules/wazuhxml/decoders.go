@@ -49,11 +49,6 @@ func decoderSpec(file string, n *Node) (rules.DecoderSpec, error) {
 	return s, nil
 }
 
-func offsetAttr(c *Node) string {
-	v, _ := c.Attr("offset")
-	return v
-}
-
 func decoderElement(s *rules.DecoderSpec, c *Node) error {
 	var err error
 	switch strings.ToLower(c.Name) {
@@ -63,16 +58,22 @@ func decoderElement(s *rules.DecoderSpec, c *Node) error {
 		s.ProgramName, err = pattern(s.ProgramName, c)
 	case "prematch":
 		s.Prematch, err = patternWithOffset(s.Prematch, c)
-		s.PrematchOffset = offsetAttr(c)
+		if o, ok := c.Attr("offset"); ok {
+			s.PrematchOffset = o // a later element without offset keeps the earlier one
+		}
 	case "regex":
 		s.Regex, err = patternWithOffset(s.Regex, c)
-		s.RegexOffset = offsetAttr(c)
+		if o, ok := c.Attr("offset"); ok {
+			s.RegexOffset = o
+		}
 	case "order":
 		s.Order += c.Text
 		s.HasOrder = true
 	case "plugin_decoder":
 		s.Plugin = strings.TrimSpace(c.Text)
-		s.PluginOffset = offsetAttr(c)
+		if o, ok := c.Attr("offset"); ok {
+			s.PluginOffset = o
+		}
 	case "type":
 		s.Type = strings.TrimSpace(c.Text)
 	case "fts":
