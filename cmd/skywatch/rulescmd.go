@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -123,5 +122,3 @@ func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitOK
 }
-
-var errNotImplemented = errors.New("not implemented yet")

@@ -17,7 +17,7 @@ type correlation struct {
 	sameStatic, diffStatic []StaticField
 	sameLocation           bool
 	diffLocation           bool
-	sameGeo, diffGeo       bool
+	sameGeo                bool
 }
 
 // storedEvent is what the correlation history keeps of an event.
@@ -40,11 +40,10 @@ type storedEvent struct {
 // global list capped at memory_size and removes evicted events from the per-rule
 // lists; the sequence number reproduces that cap without keeping the global list.
 type corrState struct {
-	seq     uint64
-	memory  uint64
-	lists   [][]*storedEvent
-	recent  []*storedEvent // for if_matched_regex, capped at memory
-	keepAll bool
+	seq    uint64
+	memory uint64
+	lists  [][]*storedEvent
+	recent []*storedEvent // for if_matched_regex, capped at memory
 }
 
 func newCorrState(n, memory int) corrState {
