@@ -39,3 +39,27 @@ type Event struct {
 	// Origin locates the event in its source.
 	Origin Origin
 }
+
+// Field is one flattened field: a dotted name and Wazuh's text form of the value.
+type Field struct {
+	Key, Value string
+}
+
+type fieldList []Field
+
+func (l *fieldList) WriteField(key, val []byte, _ uint64, _ bool) {
+	*l = append(*l, Field{string(key), string(val)})
+}
+
+// Fields flattens the event's JSON as Wazuh's JSON decoder does with its default
+// options (aws.userIdentity.userName = "bob"). It is computed on each call, only for
+// callers that want the fields by name; the rules engine flattens into its own
+// indexed form instead. A log that is not a JSON object has no fields.
+func (e *Event) Fields() ([]Field, error) {
+	var f Flattener
+	var out fieldList
+	if err := f.Flatten(e.Log, FlattenOptions{}, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -255,3 +255,7 @@ func TestStockRulesetLoads(t *testing.T) {
 	}
 	t.Log(strconv.Itoa(len(rs.All)) + " rules")
 }
+
+func testEvent(log string) event.Event {
+	return event.Event{Log: []byte(log), Location: "fuzz", AgentID: "000", Received: time.Unix(1700000000, 0)}
+}
