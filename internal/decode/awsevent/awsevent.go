@@ -3,8 +3,12 @@
 // rules see exactly what they would see on a Wazuh manager.
 //
 // The module loads each record with Python's json, reshapes it and serialises
-// it with json.dumps; this package reproduces those steps on a compact parse
-// tree, without encoding/json or maps on the hot path.
+// it with json.dumps. This package reproduces those steps without
+// encoding/json or maps: typical records are converted in one pass that writes
+// the event while validating the input (fast.go); records with anything
+// unusual (duplicate keys, members the module moves, invalid input) go through
+// a compact slice-based parse tree that implements every rule (parse.go,
+// cloudtrail.go). Both paths are fuzzed against each other.
 package awsevent
 
 import (

@@ -75,12 +75,9 @@ func (s *scanner) step(v []byte) scanKind {
 		}
 		switch v[s.i] {
 		case '"':
+			// At depth 0 this is a top-level string value, which stepString ends.
 			s.inStr = true
 			s.i++
-			if s.depth == 0 {
-				// A top-level string: the opening quote is the value's first byte.
-				continue
-			}
 		case '{', '[':
 			s.depth++
 			s.i++
