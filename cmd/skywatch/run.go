@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,13 +58,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	sum, err := app.Run(ctx, cfg, app.Options{Once: *once, Logger: logger})
 	printSummary(stdout, sum)
 	if err != nil {
-		var n int
-		if errors.Unwrap(err) != nil {
-			n = printErrors(stderr, err)
-		} else {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-			n = 1
-		}
+		n := printErrors(stderr, err)
 		fmt.Fprintf(stderr, "skywatch run: %d errors\n", n)
 		return exitFailure
 	}

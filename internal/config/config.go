@@ -52,7 +52,8 @@ type EngineConfig struct {
 	// MaxFields caps the dynamic fields extracted per event (default 8192; Wazuh
 	// uses 256).
 	MaxFields int `yaml:"max_fields"`
-	// MaxEventBytes caps the size of one event (default 256MiB; Wazuh uses 64 KiB).
+	// MaxEventBytes caps the size of one record a source reads; larger records are
+	// refused, counted and logged (default 256MiB; Wazuh's limit is 64 KiB).
 	MaxEventBytes ByteSize `yaml:"max_event_bytes"`
 	// Workers is the number of matching goroutines; 0 means one per CPU.
 	Workers int `yaml:"workers"`

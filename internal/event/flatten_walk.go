@@ -245,11 +245,13 @@ func (f *Flattener) arrayField(top bool, h uint64) error {
 	return nil
 }
 
-// csvArray renders the array at f.pos the way json_array_structure=csv does.
+// csvArray renders the array at f.pos the way json_array_structure=csv does: each
+// scalar followed by a comma, nested containers skipped, and the trailing comma
+// removed only when the last element was a scalar ([1,{"o":1}] gives "1,").
 func (f *Flattener) csvArray(dst []byte) ([]byte, error) {
 	f.pos++ // '['
-	first := true
-	for {
+	lastScalar := false
+	for first := true; ; first = false {
 		f.skipWS()
 		if f.pos >= len(f.src) {
 			return dst, f.eof()
@@ -258,15 +260,12 @@ func (f *Flattener) csvArray(dst []byte) ([]byte, error) {
 			f.pos++
 			return dst, nil
 		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
 		var err error
+		lastScalar = true
 		switch c := f.src[f.pos]; {
 		case c == '{' || c == '[':
-			// Nested containers are skipped, but the comma before them stays.
 			err = f.skipValue()
+			lastScalar = false
 		case c == '"':
 			var v []byte
 			mark := len(f.val)
@@ -285,8 +284,17 @@ func (f *Flattener) csvArray(dst []byte) ([]byte, error) {
 		if err != nil {
 			return dst, err
 		}
-		if dst, err = f.endOfElement(dst, ']'); err != nil || f.src[f.pos-1] == ']' {
+		if lastScalar {
+			dst = append(dst, ',')
+		}
+		if dst, err = f.endOfElement(dst, ']'); err != nil {
 			return dst, err
+		}
+		if f.src[f.pos-1] == ']' {
+			if lastScalar {
+				dst = dst[:len(dst)-1]
+			}
+			return dst, nil
 		}
 	}
 }

@@ -12,6 +12,9 @@ var sidListSyntax = regexp.MustCompile(`^[\d, ]+$`)
 
 // AddRule compiles one rule and attaches it to the rule tree as Wazuh's loader does.
 func (b *Builder) AddRule(s RuleSpec) {
+	for _, w := range s.Warnings {
+		b.warn(s.File, s.Line, "rule %s: %s", s.ID, w)
+	}
 	if b.rs.Options.EventChannelAsJSON && s.DecodedAs == "windows_eventchannel" {
 		s.DecodedAs, s.Category = "json", ""
 	}
@@ -263,6 +266,10 @@ func (b *Builder) ruleLateConditions(r *Rule, s RuleSpec, pat func(string, strin
 	for _, g := range []string{"srcgeoip", "dstgeoip"} {
 		if _, _, ok := pat(g, "osmatch"); ok {
 			add(cond{kind: cGeoIP})
+			if !b.unhandled["geoip"] {
+				b.unhandled["geoip"] = true
+				b.warn(s.File, s.Line, "rule %d: <%s> never matches: skywatch has no GeoIP database yet", r.ID, g)
+			}
 		}
 	}
 	if s.Time != "" {

@@ -192,6 +192,8 @@ func predecode(d *decoded, msg []byte) {
 	rest := msg[n:]
 	host, after, ok := splitHost(rest)
 	if !ok {
+		// An invalid host: Wazuh keeps the whole message as the log (the ruleset
+		// test oracle confirms it, e.g. SQL Server lines in malicious-ioc.ini).
 		return
 	}
 	if prog, body, ok := splitProgram(after); ok {

@@ -24,7 +24,7 @@ type Engine struct {
 
 	ftsMu sync.Mutex
 	fts   map[string]struct{}
-	// ftsMax bounds the first-time-seen store; the oldest half is forgotten when full.
+	// ftsMax bounds the first-time-seen store; it is emptied when full.
 	ftsMax int
 
 	diffMu sync.Mutex

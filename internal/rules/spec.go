@@ -71,6 +71,8 @@ type RuleSpec struct {
 
 	Description    string
 	HasDescription bool
+	// Warnings are problems the loader found that Wazuh reports without failing.
+	Warnings []string
 	// GroupString is the enclosing <group name> followed by the rule's <group> texts.
 	GroupString string
 	Info, CVE   string

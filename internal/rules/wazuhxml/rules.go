@@ -95,6 +95,9 @@ func ruleSpec(file, group string, n *Node) (rules.RuleSpec, error) {
 		if err := ruleElement(&s, c); err != nil {
 			return s, &SyntaxError{File: file, Line: c.Line, Msg: fmt.Sprintf("rule %s: %v", s.ID, err)}
 		}
+		if v, ok := c.Attr("negate"); ok && !strings.EqualFold(v, "yes") && !strings.EqualFold(v, "no") {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("<%s negate=%q>: not yes or no, taken as no", c.Name, v))
+		}
 	}
 	return s, nil
 }
@@ -111,7 +114,7 @@ func pattern(prev rules.Pattern, c *Node) (rules.Pattern, error) {
 			p.Negate = true
 		case "no":
 		default:
-			// Wazuh warns and treats other values as "no".
+			// Wazuh warns (ruleSpec records it) and treats other values as "no".
 		}
 	}
 	for _, a := range c.Attrs {
@@ -194,7 +197,11 @@ func ruleElement(s *rules.RuleSpec, c *Node) error {
 	case name == "compiled_rule":
 		s.CompiledRule += c.Text
 	case name == "list":
-		s.Lists = append(s.Lists, listSpec(c))
+		l, lerr := listSpec(c)
+		if lerr != nil {
+			return lerr
+		}
+		s.Lists = append(s.Lists, l)
 	case name == "mitre":
 		err = mitreSpec(&s.Mitre, c)
 	case name == "same_field":
@@ -214,7 +221,7 @@ func ruleElement(s *rules.RuleSpec, c *Node) error {
 	return err
 }
 
-func listSpec(c *Node) rules.ListSpec {
+func listSpec(c *Node) (rules.ListSpec, error) {
 	l := rules.ListSpec{Path: c.Text}
 	for _, a := range c.Attrs {
 		switch strings.ToLower(a.Name) {
@@ -224,9 +231,11 @@ func listSpec(c *Node) rules.ListSpec {
 			l.Lookup = a.Value
 		case "check_value":
 			l.CheckValue, l.HasCheckValue = a.Value, true
+		default:
+			return l, fmt.Errorf("<list>: unknown attribute %q", a.Name)
 		}
 	}
-	return l
+	return l, nil
 }
 
 func mitreSpec(m *rules.MitreSpec, c *Node) error {

@@ -3,7 +3,10 @@ package localdir
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +31,23 @@ type fileState struct {
 	Records int64  `json:"records"`
 	Done    bool   `json:"done"`
 	Error   string `json:"error,omitempty"`
+	// Head fingerprints the file's first bytes, so a file that changed can be told
+	// apart: same head, it grew (read on from Records); other head, it was replaced
+	// (read from the start).
+	Head string `json:"head,omitempty"`
+}
+
+// headBytes is how much of a file's start its fingerprint covers.
+const headBytes = 4096
+
+func fingerprint(f *os.File, size int64) (string, error) {
+	n := min(size, headBytes)
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, 0); err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:12]), nil
 }
 
 func (s *Source) loadState(path string) (fileState, error) {
@@ -60,12 +80,21 @@ func (s *Source) readFile(ctx context.Context, path string, emit source.Emit) er
 		s.stats.skipped.Add(1)
 		return nil
 	}
-	t := s.track(path, fileState{Size: size, ModTime: mtime, Records: st.Records})
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
+	head, err := fingerprint(f, size)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if st.Records > 0 && (size < st.Size || (st.Head != "" && st.Size >= headBytes && head != st.Head)) {
+		// Replaced or truncated, not appended to: every record is new.
+		s.log.Info("local source: file changed, reading it again from the start", "source", s.name, "file", path)
+		st.Records = 0
+	}
+	t := s.track(path, fileState{Size: size, ModTime: mtime, Records: st.Records, Head: head})
 	r := &recordReader{src: s, path: path, rel: s.relName(path), t: t, skip: st.Records, start: st.Records, emit: emit,
 		account: awsevent.AccountFromKey(filepath.Base(path))}
 	err = r.readAll(ctx, f, size)
@@ -103,6 +132,18 @@ type recordReader struct {
 }
 
 func (r *recordReader) readAll(ctx context.Context, f *os.File, size int64) error {
+	err := r.readStreams(ctx, f, size)
+	// Records read before a failure are still delivered: only what follows the broken
+	// spot is lost, and the file is checkpointed as done with its error.
+	if ferr := r.flush(ctx); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// readStreams reads the file's record streams: the file itself, its gzip content or
+// each member of a zip archive.
+func (r *recordReader) readStreams(ctx context.Context, f *os.File, size int64) error {
 	var magic [4]byte
 	n, _ := io.ReadFull(f, magic[:])
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -117,9 +158,7 @@ func (r *recordReader) readAll(ctx context.Context, f *os.File, size int64) erro
 			return fmt.Errorf("read %s: gzip: %w", r.path, err)
 		}
 		defer gzipReaders.Put(zr)
-		if err := r.records(ctx, zr); err != nil {
-			return err
-		}
+		return r.records(ctx, zr)
 	case n == 4 && string(magic[:]) == "PK\x03\x04":
 		zr, err := zip.NewReader(f, size)
 		if err != nil {
@@ -139,12 +178,10 @@ func (r *recordReader) readAll(ctx context.Context, f *os.File, size int64) erro
 				return err
 			}
 		}
+		return nil
 	default:
-		if err := r.records(ctx, br); err != nil {
-			return err
-		}
+		return r.records(ctx, br)
 	}
-	return r.flush(ctx)
 }
 
 // Readers are pooled: a bucket of small objects would otherwise allocate a buffer
@@ -195,15 +232,23 @@ func (r *recordReader) records(ctx context.Context, in io.Reader) error {
 			continue
 		}
 		if mode == LogTypeAuto {
-			mode = LogTypeJSON
-			if jr.Format() == jsonstream.RecordsArray {
-				mode = LogTypeCloudTrail
-			}
+			mode = detect(jr.Format(), rec)
 		}
 		if err := r.add(ctx, rec, idx, mode); err != nil {
 			return err
 		}
 	}
+}
+
+// detect picks the log type of a file from its first record: records of a
+// {"Records":[...]} document that carry CloudTrail's eventVersion are CloudTrail;
+// everything else (Azure {"records":[...]} exports, JSON lines) is passed as it is.
+func detect(f jsonstream.Format, first []byte) string {
+	head := first[:min(len(first), 512)]
+	if f == jsonstream.RecordsArray && bytes.Contains(head, []byte(`"eventVersion"`)) {
+		return LogTypeCloudTrail
+	}
+	return LogTypeJSON
 }
 
 func (r *recordReader) badRecord(err error) {
@@ -221,12 +266,12 @@ func (r *recordReader) add(ctx context.Context, rec []byte, idx int64, mode stri
 	var err error
 	switch mode {
 	case LogTypeCloudTrail:
-		acct := r.account
-		if acct == "" {
-			acct = awsevent.RecipientAccountID(rec)
+		if r.account == "" {
+			// Like Wazuh's module: one account per file, the first one a record names.
+			r.account = awsevent.RecipientAccountID(rec)
 		}
 		r.buf, err = awsevent.AppendCloudTrail(r.buf[:0], rec,
-			awsevent.LogInfo{AccountAlias: s.cfg.AccountAlias, LogFile: r.rel}, acct)
+			awsevent.LogInfo{AccountAlias: s.cfg.AccountAlias, LogFile: r.rel}, r.account)
 		if loc == "" {
 			loc = "Wazuh-AWS"
 		}

@@ -243,3 +243,47 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("Validate() = %v, want errors for path, log_type and parallel", err)
 	}
 }
+
+func TestReplacedFileIsReadAgain(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "events.jsonl")
+	write(t, p, []byte("{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n"))
+	state := openState(t)
+	run(t, newSource(t, dir, state, nil), &collector{})
+	// A new file under the same name, shorter than the old one.
+	write(t, p, []byte("{\"b\":1}\n{\"b\":2}\n"))
+	c := &collector{}
+	run(t, newSource(t, dir, state, nil), c)
+	if len(c.events) != 2 || c.events[0] != `{"b":1}` {
+		t.Fatalf("replaced file gave %q, want both new records", c.events)
+	}
+}
+
+func TestTruncatedFileKeepsRecordsBeforeTheBreak(t *testing.T) {
+	dir := t.TempDir()
+	// Six complete records and one cut off: with batches of 4 the last two complete
+	// records sit in a batch that is still open when the break is found.
+	write(t, filepath.Join(dir, "cut.json"), []byte(`{"Records":[{"a":1},{"a":2},{"a":3},{"a":4},{"a":5},{"a":6},{"a":`))
+	state := openState(t)
+	c := &collector{}
+	run(t, newSource(t, dir, state, nil), c)
+	if len(c.events) != 6 {
+		t.Fatalf("%d events, want the 6 complete records", len(c.events))
+	}
+	c2 := &collector{}
+	s2 := newSource(t, dir, state, nil)
+	run(t, s2, c2)
+	if len(c2.events) != 0 || s2.Stats().Skipped != 1 {
+		t.Fatalf("second run: %d events, %d skipped; the broken file must be done", len(c2.events), s2.Stats().Skipped)
+	}
+}
+
+func TestAutoDetectsAzureRecordsAsJSON(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "azure.json"), []byte(`{"records":[{"operationName":"x","category":"Administrative"}]}`))
+	c := &collector{}
+	run(t, newSource(t, dir, openState(t), nil), c)
+	if len(c.events) != 1 || c.events[0] != `{"operationName":"x","category":"Administrative"}` {
+		t.Fatalf("got %q, want the record as it is", c.events)
+	}
+}
