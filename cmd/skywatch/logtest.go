@@ -61,6 +61,7 @@ func cmdLogtest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	eng := rules.NewEngine(rs, rules.EngineOptions{Logtest: true})
 	m := eng.NewMatcher()
+	m.KeepAllFields()
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	defer out.Flush()
 	in := bufio.NewReaderSize(stdin, 64<<10)

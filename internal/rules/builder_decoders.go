@@ -63,6 +63,7 @@ func (b *Builder) AddDecoder(s DecoderSpec) {
 		for _, f := range strings.Split(s.FTS, ",") {
 			if f = strings.TrimSpace(f); f != "" {
 				d.FTS = append(d.FTS, f)
+				b.rs.Fields.Intern(f) // so the field is kept for the FTS key
 			}
 		}
 		d.FTSComment = s.FTSComment

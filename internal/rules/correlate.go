@@ -103,7 +103,7 @@ func (m *Matcher) snapshot() *storedEvent {
 		log:      string(d.log),
 		location: m.ev.Location,
 		set:      d.staticSet,
-		hasDyn:   len(d.dyn) > 0,
+		hasDyn:   d.ndyn > 0,
 	}
 	if d.decoder != nil {
 		ev.decType = d.decoder.Type
@@ -209,7 +209,7 @@ func (m *Matcher) sameDifferent(c *correlation, ev *storedEvent) bool {
 		return false // GeoIP fields are never present
 	}
 	if len(c.sameFields) > 0 {
-		if len(d.dyn) == 0 || !ev.hasDyn {
+		if d.ndyn == 0 || !ev.hasDyn {
 			return false
 		}
 		for _, s := range c.sameFields {
@@ -221,7 +221,7 @@ func (m *Matcher) sameDifferent(c *correlation, ev *storedEvent) bool {
 		}
 	}
 	if len(c.diffFields) > 0 {
-		if len(d.dyn) == 0 && !ev.hasDyn {
+		if d.ndyn == 0 && !ev.hasDyn {
 			return false
 		}
 		for _, s := range c.diffFields {

@@ -21,6 +21,10 @@ type decoded struct {
 
 	maxFields int
 	dropped   int // dynamic fields beyond maxFields in this event
+	ndyn      int // dynamic fields decoded, kept or not
+	// keepAll keeps the text of every dynamic field; otherwise the JSON decoder keeps
+	// only fields some rule or description names (the others are counted).
+	keepAll bool
 	table     *FieldTable
 	lowbuf    []byte
 
@@ -54,6 +58,7 @@ func (d *decoded) reset() {
 	d.dyn = d.dyn[:0]
 	d.staticSet = 0
 	d.dropped = 0
+	d.ndyn = 0
 	d.log, d.fullLog, d.programName, d.hostname, d.headerTime, d.jsonText = nil, nil, nil, nil, nil, nil
 	d.hasProgram = false
 	d.decoder, d.reported, d.parentShown = nil, nil, false
@@ -83,13 +88,19 @@ func (d *decoded) getStatic(f StaticField) ([]byte, bool) {
 
 // addDynamic appends a dynamic field, indexing it if a rule refers to its name.
 func (d *decoded) addDynamic(key, val []byte) {
-	d.addDynamicHashed(key, val, event.KeyHash(string(key)))
+	d.addDynamicHashed(key, val, event.KeyHash(string(key)), true)
 }
 
-// addDynamicHashed is addDynamic with the key's event.KeyHash already known.
-func (d *decoded) addDynamicHashed(key, val []byte, h uint64) {
-	if len(d.dyn) >= d.maxFields {
+// addDynamicHashed is addDynamic with the key's event.KeyHash already known. A
+// field no rule names is only counted unless keep is set.
+func (d *decoded) addDynamicHashed(key, val []byte, h uint64, keep bool) {
+	if d.ndyn >= d.maxFields {
 		d.dropped++
+		return
+	}
+	d.ndyn++
+	s := d.table.lookupHash(key, h)
+	if s < 0 && !keep {
 		return
 	}
 	off := uint32(len(d.arena))
@@ -98,7 +109,7 @@ func (d *decoded) addDynamicHashed(key, val []byte, h uint64) {
 	d.arena = append(d.arena, val...)
 	idx := int32(len(d.dyn))
 	d.dyn = append(d.dyn, dynField{key: span{off, mid}, val: span{mid, uint32(len(d.arena))}})
-	if s := d.table.lookupHash(key, h); s >= 0 && d.slot[s] < 0 {
+	if s >= 0 && d.slot[s] < 0 {
 		d.slot[s] = idx
 		d.touched = append(d.touched, s)
 	}
@@ -106,14 +117,14 @@ func (d *decoded) addDynamicHashed(key, val []byte, h uint64) {
 
 // mark is a position in the decoded state that a failed decoding rolls back to.
 type mark struct {
-	arena, dyn, touched int
+	arena, dyn, touched, ndyn int
 	static              [numStatic]span
 	staticSet           uint32
 	dropped             int
 }
 
 func (d *decoded) mark() mark {
-	return mark{len(d.arena), len(d.dyn), len(d.touched), d.static, d.staticSet, d.dropped}
+	return mark{len(d.arena), len(d.dyn), len(d.touched), d.ndyn, d.static, d.staticSet, d.dropped}
 }
 
 func (d *decoded) rollback(m mark) {
@@ -121,7 +132,7 @@ func (d *decoded) rollback(m mark) {
 		d.slot[s] = -1
 	}
 	d.touched = d.touched[:m.touched]
-	d.arena, d.dyn = d.arena[:m.arena], d.dyn[:m.dyn]
+	d.arena, d.dyn, d.ndyn = d.arena[:m.arena], d.dyn[:m.dyn], m.ndyn
 	d.static, d.staticSet, d.dropped = m.static, m.staticSet, m.dropped
 }
 
@@ -152,7 +163,7 @@ func (d *decoded) WriteField(key, val []byte, hash uint64, topLevel bool) {
 			}
 		}
 	}
-	d.addDynamicHashed(key, val, hash)
+	d.addDynamicHashed(key, val, hash, d.keepAll)
 }
 
 // userValue is what <user> tests: dstuser when set, else srcuser.

@@ -50,6 +50,10 @@ func (e *Engine) NewMatcher() *Matcher {
 	return &Matcher{eng: e, rs: e.rs, d: newDecoded(e.rs.Fields, e.rs.Options.MaxFields)}
 }
 
+// KeepAllFields makes the Matcher keep every decoded field, for Decoded to show
+// them (logtest). By default JSON fields no rule names are only counted.
+func (m *Matcher) KeepAllFields() { m.d.keepAll = true }
+
 // Process decodes and matches one event. The Result (and the decoded fields the
 // Matcher keeps for building the alert) are valid until the next call.
 func (m *Matcher) Process(ev *event.Event) Result {

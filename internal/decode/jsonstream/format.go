@@ -16,3 +16,9 @@ func (r *Reader) Format() Format {
 	}
 	return r.fmt
 }
+
+// SetValidate turns the per-record syntax check on (the default) or off. Turn it off
+// when the consumer parses every record and reports its errors itself: the records
+// are still split on the JSON structure, and a malformed one is handed over for the
+// consumer to refuse instead of being reported here.
+func (r *Reader) SetValidate(on bool) { r.noValidate = !on }

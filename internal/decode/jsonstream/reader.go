@@ -97,6 +97,9 @@ type Reader struct {
 
 	sc  scanner
 	val validator
+	// noValidate skips the syntax check of records whose consumer parses them
+	// anyway; splitting still follows the JSON structure.
+	noValidate bool
 }
 
 // NewReader returns a Reader over r. Wrap compressed input (gzip, zip member)

@@ -212,6 +212,7 @@ func (r *recordReader) records(ctx context.Context, in io.Reader) error {
 	cfg := r.src.cfg
 	jr := jsonstream.NewReader(in, jsonstream.Options{MaxRecordBytes: r.src.maxRec})
 	mode := cfg.LogType
+	cloudTrailSeen := false
 	for {
 		rec, off, err := jr.Next()
 		if errors.Is(err, io.EOF) {
@@ -233,6 +234,11 @@ func (r *recordReader) records(ctx context.Context, in io.Reader) error {
 		}
 		if mode == LogTypeAuto {
 			mode = detect(jr.Format(), rec)
+		}
+		if mode == LogTypeCloudTrail && !cloudTrailSeen {
+			// The CloudTrail wrapper parses (and checks) every record itself.
+			jr.SetValidate(false)
+			cloudTrailSeen = true
 		}
 		if err := r.add(ctx, rec, idx, mode); err != nil {
 			return err
