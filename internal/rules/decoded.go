@@ -25,8 +25,8 @@ type decoded struct {
 	// keepAll keeps the text of every dynamic field; otherwise the JSON decoder keeps
 	// only fields some rule or description names (the others are counted).
 	keepAll bool
-	table     *FieldTable
-	lowbuf    []byte
+	table   *FieldTable
+	lowbuf  []byte
 
 	log         []byte // the message rules see (after any syslog header)
 	fullLog     []byte // the whole message
@@ -118,9 +118,9 @@ func (d *decoded) addDynamicHashed(key, val []byte, h uint64, keep bool) {
 // mark is a position in the decoded state that a failed decoding rolls back to.
 type mark struct {
 	arena, dyn, touched, ndyn int
-	static              [numStatic]span
-	staticSet           uint32
-	dropped             int
+	static                    [numStatic]span
+	staticSet                 uint32
+	dropped                   int
 }
 
 func (d *decoded) mark() mark {
