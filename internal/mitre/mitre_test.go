@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
 )
 
 func TestTechniqueName(t *testing.T) {
@@ -234,7 +236,7 @@ func TestResolvePairs(t *testing.T) {
 // TestTableMatchesSource checks the committed table against the TSV it was generated
 // from, row by row, so a stale or hand-edited table_gen.go is caught.
 func TestTableMatchesSource(t *testing.T) {
-	dir := sharedDir(t)
+	dir := sharedcorpus.Dir(t)
 	rows := readTSV(t, filepath.Join(dir, "corpus/mitre/enterprise-attack-v13.1.tsv"))
 	if len(rows) != techniqueCount {
 		t.Errorf("source has %d techniques, table has %d", len(rows), techniqueCount)
@@ -265,7 +267,7 @@ func TestTableMatchesSource(t *testing.T) {
 // the oracle sets and requires ResolveIDs to reproduce tactic and technique exactly,
 // order included.
 func TestOracleMitre(t *testing.T) {
-	dir := sharedDir(t)
+	dir := sharedcorpus.Dir(t)
 	files, err := filepath.Glob(filepath.Join(dir, "corpus/wazuh-oracle/*.oracle.jsonl"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no oracle files under %s (err %v)", dir, err)
@@ -368,31 +370,6 @@ func equalMitre(a, b Mitre) bool {
 		(len(a.ID) == 0 || reflect.DeepEqual(a.ID, b.ID)) &&
 		(len(a.Tactic) == 0 || reflect.DeepEqual(a.Tactic, b.Tactic)) &&
 		(len(a.Technique) == 0 || reflect.DeepEqual(a.Technique, b.Technique))
-}
-
-// sharedDir returns /work/shared (the directory "shared" next to the module root), or
-// skips the test when the corpus is not there.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: /work/shared corpus not found (no go.mod above the test directory)")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; oracle and source checks did not run", shared)
-	}
-	return shared
 }
 
 func BenchmarkResolveIDs(b *testing.B) {

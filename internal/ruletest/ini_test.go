@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
 )
 
 // iniCases drive TestParseINI and seed FuzzParseINI. want is the parse rendered by
@@ -232,7 +234,7 @@ type oracleLine struct {
 // grouping into sessions and the expected triples to be exactly those the oracle run
 // used, in the same order.
 func TestOracleINI(t *testing.T) {
-	shared := sharedDir(t)
+	shared := sharedcorpus.Dir(t)
 	files, err := filepath.Glob(filepath.Join(shared, "corpus/wazuh/ruleset/tests/*.ini"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no .ini files under %s (err %v)", shared, err)
@@ -327,31 +329,6 @@ func render(cases []INICase) string {
 		}
 	}
 	return b.String()
-}
-
-// sharedDir returns /work/shared (the directory "shared" next to the module root), or
-// skips the test when the corpus is not there.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: /work/shared corpus not found (no go.mod above the test directory)")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; oracle checks did not run", shared)
-	}
-	return shared
 }
 
 func BenchmarkParseINI(b *testing.B) {

@@ -12,31 +12,13 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/skywatch-dev/skywatch/internal/decode/jsonstream"
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
 )
 
-// sharedDir returns the shared directory next to the module root, or skips the
-// test loudly when the corpus is absent.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: /work/shared corpus not found (no go.mod above the test directory)")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus", "wazuh-oracle")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; the Wazuh oracle comparison did not run", shared)
-	}
-	return shared
+// sharedDir is sharedcorpus.Dir, kept for bench_test.go.
+func sharedDir(tb testing.TB) string {
+	tb.Helper()
+	return sharedcorpus.Dir(tb)
 }
 
 // corpusFile is one corpus document split into records.
@@ -84,8 +66,8 @@ func loadCorpusFile(t testing.TB, corpus, rel string) *corpusFile {
 // TestOracleCloudTrail requires every event of the Wazuh oracle CloudTrail set
 // to be reproduced byte for byte from its corpus record.
 func TestOracleCloudTrail(t *testing.T) {
-	shared := sharedDir(t)
-	oracle := filepath.Join(shared, "corpus", "wazuh-oracle")
+	shared := sharedcorpus.Dir(t)
+	oracle := sharedcorpus.Path(t, "corpus", "wazuh-oracle")
 	events := readLines(t, filepath.Join(oracle, "aws-cloudtrail-public.events.jsonl"))
 	prov := readLines(t, filepath.Join(oracle, "aws-cloudtrail-public.provenance.jsonl"))
 	if len(events) != len(prov) || len(events) != 2945 {

@@ -10,37 +10,19 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
 )
 
-// sharedDir returns the shared corpus directory next to the module root, or
-// skips the test loudly when it is absent.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: /work/shared corpus not found (no go.mod above the test directory)")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; corpus checks did not run", shared)
-	}
-	return shared
+// sharedDir is sharedcorpus.Dir, kept for bench_test.go.
+func sharedDir(tb testing.TB) string {
+	tb.Helper()
+	return sharedcorpus.Dir(tb)
 }
 
 // TestCorpusCloudTrail splits every CloudTrail document of the corpus and
 // compares the records with encoding/json's view of the same document.
 func TestCorpusCloudTrail(t *testing.T) {
-	corpus := filepath.Join(sharedDir(t), "corpus")
+	corpus := filepath.Join(sharedcorpus.Dir(t), "corpus")
 	files, _ := filepath.Glob(filepath.Join(corpus, "invictus-ir-aws-dataset", "CloudTrail", "*.json"))
 	more, _ := filepath.Glob(filepath.Join(corpus, "aws-cloudtrail-processing-library", "Serializer*.json*"))
 	files = append(files, more...)
@@ -91,7 +73,7 @@ func TestCorpusCloudTrail(t *testing.T) {
 
 // TestBadJSONFormatFile pins the error for the corpus file Wazuh cannot parse.
 func TestBadJSONFormatFile(t *testing.T) {
-	path := filepath.Join(sharedDir(t), "corpus", "aws-cloudtrail-processing-library", "SerializerTestFileBadJsonFormat.json")
+	path := filepath.Join(sharedcorpus.Dir(t), "corpus", "aws-cloudtrail-processing-library", "SerializerTestFileBadJsonFormat.json")
 	r := NewReader(bytes.NewReader(readCorpusFile(t, path)), Options{})
 	n := 0
 	for {

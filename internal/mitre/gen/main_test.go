@@ -6,14 +6,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
 )
 
 // TestCommittedTableIsCurrent regenerates the table from the corpus and requires it to
 // be byte-identical to the committed table_gen.go.
 func TestCommittedTableIsCurrent(t *testing.T) {
-	shared := sharedDir(t)
-	got, err := build(filepath.Join(shared, "corpus/mitre/enterprise-attack-v13.1.tsv"),
-		filepath.Join(shared, "corpus/mitre/enterprise-tactics-v13.1.tsv"))
+	mitre := sharedcorpus.Path(t, "corpus", "mitre")
+	got, err := build(filepath.Join(mitre, "enterprise-attack-v13.1.tsv"),
+		filepath.Join(mitre, "enterprise-tactics-v13.1.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,27 +61,4 @@ func TestRenderIsValidGo(t *testing.T) {
 			t.Errorf("generated source lacks %q:\n%s", want, src)
 		}
 	}
-}
-
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: /work/shared corpus not found (no go.mod above the test directory)")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus/mitre")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; generator check did not run", shared)
-	}
-	return shared
 }

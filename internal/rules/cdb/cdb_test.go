@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
 )
 
 // parseCases are the §8.1 line rules. want lists every entry of the resulting list;
@@ -174,7 +176,7 @@ func TestLoad(t *testing.T) {
 
 // TestStockLists loads every list shipped with the Wazuh 4.14.7 ruleset.
 func TestStockLists(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "corpus/wazuh/ruleset/lists")
+	dir := filepath.Join(sharedcorpus.Dir(t), "corpus/wazuh/ruleset/lists")
 	tests := []struct {
 		file    string
 		minLen  int
@@ -267,31 +269,6 @@ func keys(m map[string]string) []string {
 		out = append(out, k)
 	}
 	return out
-}
-
-// sharedDir returns /work/shared (the directory "shared" next to the module root), or
-// skips the test when the corpus is not there.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: /work/shared corpus not found (no go.mod above the test directory)")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "corpus")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; stock list checks did not run", shared)
-	}
-	return shared
 }
 
 // TestConcurrentUse exercises one list from many goroutines; run with -race it fails

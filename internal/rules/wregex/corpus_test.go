@@ -7,32 +7,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
-)
 
-// corpusRuleset returns the Wazuh ruleset directory of the shared corpus, or
-// skips the test loudly when it is not available.
-func corpusRuleset(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("SKIP: repository root (go.mod) not found; cannot locate /work/shared corpus")
-		}
-		dir = parent
-	}
-	rs := filepath.Join(dir, "..", "shared", "corpus", "wazuh", "ruleset")
-	if _, err := os.Stat(filepath.Join(rs, "rules")); err != nil {
-		t.Skipf("SKIP: /work/shared corpus not found at %s; Wazuh ruleset compile checks NOT run", rs)
-	}
-	return rs
-}
+	"github.com/skywatch-dev/skywatch/internal/sharedcorpus"
+)
 
 // xmlElement is one leaf element of a ruleset file, text taken verbatim (the
 // Wazuh XML reader decodes no entities).
@@ -51,7 +28,7 @@ var (
 // with <var> substitution applied the way the Wazuh XML reader does it
 // ($NAME ends at "$ . | , space" or the end of the text).
 func corpusElements(t *testing.T) []xmlElement {
-	rs := corpusRuleset(t)
+	rs := sharedcorpus.Path(t, "corpus", "wazuh", "ruleset")
 	var files []string
 	for _, sub := range []string{"rules", "decoders"} {
 		m, err := filepath.Glob(filepath.Join(rs, sub, "*.xml"))
@@ -149,7 +126,7 @@ func TestCorpusPatternsCompile(t *testing.T) {
 // corpusLogs returns sample log lines from the ruleset's test cases, taking
 // every step-th one so the sample spans all log sources.
 func corpusLogs(t *testing.T, want int) [][]byte {
-	rs := corpusRuleset(t)
+	rs := sharedcorpus.Path(t, "corpus", "wazuh", "ruleset")
 	files, err := filepath.Glob(filepath.Join(rs, "tests", "*.ini"))
 	if err != nil || len(files) == 0 {
 		t.Skipf("SKIP: no ruleset test cases under %s", rs)
