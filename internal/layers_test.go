@@ -31,7 +31,8 @@ var allowed = map[string][]string{
 	"internal/rules/wregex":      nil,
 	"internal/rules/cdb":         nil,
 	"internal/decode/jsonstream": nil,
-	"internal/decode/awsevent":   nil,
+	"internal/decode/awsevent":   {"internal/decode/jsonstream"},
+	"internal/awsclient":         {"internal/config"},
 	// Engine and interfaces.
 	"internal/rules":          {"internal/event", "internal/alert", "internal/mitre", "internal/rules/wregex", "internal/rules/cdb"},
 	"internal/rules/wazuhxml": {"internal/rules", "internal/rules/cdb"},
@@ -40,6 +41,7 @@ var allowed = map[string][]string{
 	// Plugins.
 	"internal/source/localdir": {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/jsonstream", "internal/decode/awsevent"},
 	"internal/sink/file":       {"internal/sink", "internal/config"},
+	"internal/source/awss3":    {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
 	// Runtime.
 	"internal/pipeline": {"internal/event", "internal/sink", "internal/source", "internal/retry"},
 	"internal/ruletest": {"internal/rules", "internal/event"},

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/sink/file"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 )
 
@@ -34,7 +36,8 @@ type outputFactory func(oc config.OutputConfig, env Env) (pipeline.Output, error
 
 // sourceTypes is the list of every source type skywatch has.
 var sourceTypes = map[string]sourceFactory{
-	"local": newLocalSource,
+	"local":  newLocalSource,
+	"aws-s3": newS3Source,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -63,6 +66,17 @@ func newLocalSource(sc config.SourceConfig, env Env) (source.Source, error) {
 		return nil, err
 	}
 	return localdir.New(cfg, localdir.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
+		MaxRecordBytes: env.MaxEventB, Now: env.Now,
+	})
+}
+
+func newS3Source(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := awss3.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return awss3.New(context.Background(), cfg, awss3.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
 		MaxRecordBytes: env.MaxEventB, Now: env.Now,
 	})

@@ -106,7 +106,11 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (Summary, error) 
 	if !opt.Once {
 		runSources = make([]source.Source, len(sources))
 		for i, s := range sources {
-			runSources[i] = source.Every(s, time.Minute, opt.Logger)
+			interval := time.Minute
+			if sch, ok := s.(source.Scheduled); ok {
+				interval = sch.Interval()
+			}
+			runSources[i] = source.Every(s, interval, opt.Logger)
 		}
 	}
 	runErr := p.Run(ctx, runSources)

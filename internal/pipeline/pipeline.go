@@ -176,15 +176,17 @@ func (p *Pipeline) write(out <-chan processed, committers []source.Committer) er
 	defer ticker.Stop()
 	var firstErr error
 	flush := func() {
-		if len(pending) == 0 {
-			return
-		}
-		err := p.flush()
-		for _, ack := range pending {
-			if ack != nil {
-				ack(err)
+		var err error
+		if len(pending) > 0 {
+			err = p.flush()
+			for _, ack := range pending {
+				if ack != nil {
+					ack(err)
+				}
 			}
 		}
+		// Sources commit even without new acknowledgements: one may have finished
+		// units that produced no batch at all.
 		for _, c := range committers {
 			if cerr := c.Commit(); cerr != nil && err == nil {
 				err = cerr

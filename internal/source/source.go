@@ -121,3 +121,9 @@ func Release(b *Batch) {
 	default:
 	}
 }
+
+// Scheduled is implemented by polling sources that have their own interval between
+// passes in service mode.
+type Scheduled interface {
+	Interval() time.Duration
+}
