@@ -39,14 +39,19 @@ var allowed = map[string][]string{
 	"internal/source":         {"internal/event"},
 	"internal/sink":           nil,
 	// Plugins.
-	"internal/source/localdir": {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/jsonstream", "internal/decode/awsevent"},
-	"internal/sink/file":       {"internal/sink", "internal/config"},
-	"internal/source/awss3":    {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
+	"internal/source/localdir":     {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/jsonstream", "internal/decode/awsevent"},
+	"internal/sink/file":           {"internal/sink", "internal/config"},
+	"internal/source/awsinspector": {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
+	"internal/source/awslogs":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
+	"internal/source/awsfake":      nil, // protocol fakes for tests
+	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
 	// Runtime.
 	"internal/pipeline": {"internal/event", "internal/sink", "internal/source", "internal/retry"},
 	"internal/ruletest": {"internal/rules", "internal/event"},
 	// Wiring.
 	"internal/app": {"*"},
+	// Benchmark tooling, not shipped.
+	"tools/fakes3": nil,
 	// Binary: wiring and the pieces its commands drive directly.
 	"cmd/skywatch": {"internal/app", "internal/config", "internal/rules", "internal/rules/wazuhxml",
 		"internal/ruleset", "internal/ruletest", "internal/event", "internal/alert"},

@@ -15,6 +15,8 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/sink/file"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/awsinspector"
+	"github.com/skywatch-dev/skywatch/internal/source/awslogs"
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 )
@@ -36,8 +38,10 @@ type outputFactory func(oc config.OutputConfig, env Env) (pipeline.Output, error
 
 // sourceTypes is the list of every source type skywatch has.
 var sourceTypes = map[string]sourceFactory{
-	"local":  newLocalSource,
-	"aws-s3": newS3Source,
+	"local":               newLocalSource,
+	"aws-s3":              newS3Source,
+	"aws-inspector":       newInspectorSource,
+	"aws-cloudwatch-logs": newCloudWatchLogsSource,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -79,6 +83,26 @@ func newS3Source(sc config.SourceConfig, env Env) (source.Source, error) {
 	return awss3.New(context.Background(), cfg, awss3.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
 		MaxRecordBytes: env.MaxEventB, Now: env.Now,
+	})
+}
+
+func newInspectorSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := awsinspector.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return awsinspector.New(cfg, awsinspector.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
+	})
+}
+
+func newCloudWatchLogsSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := awslogs.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return awslogs.New(cfg, awslogs.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
 	})
 }
 

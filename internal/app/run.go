@@ -56,11 +56,7 @@ func LoadRules(cfg *config.Config) (*rules.Ruleset, error) {
 		MaxFields:     cfg.Engine.MaxFields,
 		ManagerName:   cfg.ManagerName,
 	}
-	rs, err := wazuhxml.Load(cfg.Rules, opt, ruleset.FS())
-	if err != nil {
-		return nil, fmt.Errorf("load rules: %w", err)
-	}
-	return rs, nil
+	return wazuhxml.Load(cfg.Rules, opt, ruleset.FS())
 }
 
 // Run builds everything the configuration describes and runs it until the sources

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,12 +172,78 @@ func (s *Source) listRoot(ctx context.Context, r root, jobs chan<- job) error {
 	s.track.mu.Unlock()
 	now := s.now().UTC()
 	today := truncDay(now)
-	for day := first; !day.After(today); day = day.AddDate(0, 0, 1) {
+	for day := first; !day.After(today); {
 		if err := s.listDay(ctx, r, day, now, jobs); err != nil {
 			return err
 		}
+		next := day.AddDate(0, 0, 1)
+		// Backfills over months of empty days would cost one listing per day: ask
+		// S3 for the next key instead and jump to its day.
+		jump, err := s.nextDayWithObjects(ctx, r, next, today)
+		if err != nil {
+			return err
+		}
+		for d := next; d.Before(jump); d = d.AddDate(0, 0, 1) {
+			s.markEmptyDay(r, d, now)
+		}
+		day = jump
 	}
 	return nil
+}
+
+// nextDayWithObjects returns the first day from "from" on whose folder holds an
+// object, or the day after "last" when none does. Layouts whose day folders do not
+// sort by date (Config's unpadded months) return "from".
+func (s *Source) nextDayWithObjects(ctx context.Context, r root, from, last time.Time) (time.Time, error) {
+	if from.After(last) || s.cfg.LogType == "config" {
+		return from, nil
+	}
+	start := dayPrefix(s.cfg.LogType, r.prefix, from)
+	out, err := s.client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+		Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String(r.prefix),
+		StartAfter: aws.String(start[:len(start)-1]), MaxKeys: aws.Int32(1),
+	})
+	if err != nil {
+		return from, fmt.Errorf("list s3://%s/%s: %w", s.cfg.Bucket, r.prefix, err)
+	}
+	if len(out.Contents) == 0 {
+		return last.AddDate(0, 0, 1), nil
+	}
+	day, ok := dayOfKey(s.cfg.LogType, r.prefix, aws.ToString(out.Contents[0].Key))
+	if !ok || day.Before(from) {
+		return from, nil
+	}
+	if day.After(last) {
+		return last.AddDate(0, 0, 1), nil
+	}
+	return day, nil
+}
+
+// dayOfKey reads the day folder of an object key under a root.
+func dayOfKey(logType, rootPrefix, key string) (time.Time, bool) {
+	rest := strings.TrimPrefix(key, rootPrefix)
+	layout := "2006/01/02"
+	if layoutOf(logType) == layoutFlat {
+		layout = "2006-01-02"
+	}
+	if len(rest) < len(layout) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(layout, rest[:len(layout)])
+	return t, err == nil
+}
+
+// markEmptyDay records a day found empty, so the cursor can move past it.
+func (s *Source) markEmptyDay(r root, day, now time.Time) {
+	dk := dayKey{root: r.prefix, day: day.Format("2006-01-02")}
+	s.track.mu.Lock()
+	defer s.track.mu.Unlock()
+	if s.track.days[dk] == nil {
+		s.track.days[dk] = &dayProgress{prefix: dayPrefix(s.cfg.LogType, r.prefix, day)}
+	}
+	d := s.track.days[dk]
+	d.listed, d.failed = true, false
+	d.closable = now.Sub(day.AddDate(0, 0, 1)) > s.cfg.RereadWindow.Std()
 }
 
 func (s *Source) listDay(ctx context.Context, r root, day, now time.Time, jobs chan<- job) error {

@@ -1,0 +1,95 @@
+package awsinspector
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/awsclient"
+	"github.com/skywatch-dev/skywatch/internal/config"
+)
+
+// Config is the "aws-inspector" source's configuration.
+type Config struct {
+	// AWS holds the credential and endpoint keys shared by the AWS sources
+	// (region, profile, role_arn, external_id, endpoint, sts_endpoint, ...),
+	// written flat in the source's section.
+	AWS awsclient.Config `yaml:",inline"`
+	// Regions are the regions whose findings are read, one client each (default:
+	// the region of the credentials, see AWS.Region).
+	Regions []string `yaml:"regions"`
+	// OnlyLogsAfter is the oldest updatedAt read on the first run: 2024-01-31,
+	// Wazuh's 2024-JAN-31 or an RFC 3339 time (default: 00:00 UTC of the day of
+	// the first run, as Wazuh).
+	OnlyLogsAfter string `yaml:"only_logs_after"`
+	// Interval is the time between two passes in service mode (default 10m).
+	Interval config.Duration `yaml:"interval"`
+}
+
+// DefaultInterval is the time between passes when interval is not set.
+const DefaultInterval = 10 * time.Minute
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{Interval: config.Duration(DefaultInterval)}
+}
+
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// Validate checks the configuration and fills in defaults.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.AWS.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, validateRegions(c.Regions)...)
+	if _, err := ParseDate(c.OnlyLogsAfter); err != nil {
+		errs = append(errs, config.FieldError{Field: "only_logs_after", Msg: err.Error()})
+	}
+	switch d := c.Interval.Std(); {
+	case d == 0:
+		c.Interval = config.Duration(DefaultInterval)
+	case d < time.Second:
+		errs = append(errs, config.FieldError{Field: "interval", Msg: "must be at least 1s"})
+	}
+	return errors.Join(errs...)
+}
+
+func validateRegions(regions []string) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, r := range regions {
+		switch {
+		case !regionRE.MatchString(r):
+			errs = append(errs, config.FieldError{Field: "regions", Msg: fmt.Sprintf("%q is not a region name such as us-east-1", r)})
+		case seen[r]:
+			errs = append(errs, config.FieldError{Field: "regions", Msg: fmt.Sprintf("%q is listed twice", r)})
+		}
+		seen[r] = true
+	}
+	return errs
+}
+
+// ParseDate reads only_logs_after: 2006-01-02, Wazuh's 2006-JAN-02 (any case) or
+// an RFC 3339 time. The empty string gives the zero time.
+func ParseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if len(s) == 11 {
+		// Wazuh's form; Go wants the month as Jan.
+		if t, err := time.Parse("2006-Jan-02", s[:5]+strings.ToUpper(s[5:6])+strings.ToLower(s[6:8])+s[8:]); err == nil {
+			return t, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, fmt.Errorf("invalid date %q: want 2024-01-31, 2024-JAN-31 or an RFC 3339 time", s)
+}

@@ -1,0 +1,63 @@
+package awsinspector
+
+import (
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/config"
+)
+
+// TestReadmeExample keeps the README's configuration example valid: it must parse,
+// decode strictly into the source's Config, validate, mean what the README says,
+// and start a source that reads findings.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("README.md has no ```yaml example")
+	}
+	t.Setenv("INSPECTOR_EXTERNAL_ID", "readme-external-id")
+	cfg, err := config.Parse("README.md", m[1])
+	if err != nil {
+		t.Fatalf("the README example does not parse: %v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("the README example does not validate: %v", err)
+	}
+	sc := cfg.Sources[0]
+	if sc.Type != "aws-inspector" {
+		t.Fatalf("the README example's first source has type %q", sc.Type)
+	}
+	c := DefaultConfig()
+	if err := sc.Decode(&c); err != nil {
+		t.Fatalf("the README example does not decode: %v", err)
+	}
+	if sc.Name != "inspector" || len(c.Regions) != 2 || c.Regions[1] != "eu-west-1" || c.OnlyLogsAfter != "2024-01-01" ||
+		c.Interval.Std() != 10*time.Minute || c.AWS.RoleARN != "arn:aws:iam::123456789012:role/skywatch-inspector" ||
+		c.AWS.ExternalID.Reveal() != "readme-external-id" {
+		t.Errorf("README example decoded to name %q, %+v", sc.Name, c)
+	}
+
+	// The decoded configuration reads findings (through the fake STS and service).
+	fake, base := newFake(t)
+	fake.STS.AddRole(c.AWS.RoleARN, "readme-external-id")
+	fake.Inspector.Put(findings("r", 2, day.Add(time.Hour), time.Second)...)
+	c.AWS.AccessKeyID, c.AWS.SecretAccessKey = base.AWS.AccessKeyID, base.AWS.SecretAccessKey
+	c.AWS.Endpoint, c.AWS.STSEndpoint = fake.URL, fake.URL
+	s, err := New(c, settings(sc.Name, nil, &clock{t: noon}, nil))
+	if err != nil {
+		t.Fatalf("the README example does not start: %v", err)
+	}
+	col := &collector{}
+	if err := run(t, s, col); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(col.take()); n != 2 {
+		t.Errorf("read %d events, want 2", n)
+	}
+}
