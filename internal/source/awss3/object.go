@@ -9,8 +9,11 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -23,11 +26,45 @@ import (
 
 const batchSize = 256
 
+// ObjectAPI is the part of the S3 client reading objects needs.
+type ObjectAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Counters count what a Reader did.
+type Counters struct {
+	Units, Events, Errors, Discarded atomic.Int64
+}
+
+// Reader reads S3 objects of one log type into batches of Wazuh-shaped events. The
+// aws-s3 source uses it for the objects it lists; the aws-sqs source for the objects
+// notifications name.
+type Reader struct {
+	Client       ObjectAPI
+	LogType      string
+	AccountAlias string
+	// Discard, when set, drops events whose DiscardField matches it from its start.
+	Discard      *regexp.Regexp
+	DiscardField string
+	// MaxRecordBytes caps one record (0 = the decoder's default).
+	MaxRecordBytes int
+	// MaxAttempts is how many times a broken download is retried (from the record
+	// where it broke) before the object is given up for now.
+	MaxAttempts int
+	// Source and Agent fill the events' origin and agent; Now gives receive times.
+	Source, Agent string
+	Now           func() time.Time
+	Log           *slog.Logger
+	Stats         *Counters
+}
+
 // objectRun reads one object and follows the acknowledgement of its batches.
 type objectRun struct {
-	s    *Source
-	j    job
-	emit source.Emit
+	r      *Reader
+	bucket string
+	key    string
+	done   func(ok bool)
+	emit   source.Emit
 	// next is the index of the next record to deliver: a retry after a broken
 	// download skips what was already delivered.
 	next    int64
@@ -37,33 +74,31 @@ type objectRun struct {
 	failed  bool // a batch was acknowledged with an error
 	ended   bool // reading is over
 	bad     int  // bad records skipped
-	discard *regexp.Regexp
 }
 
-// readObject reads one object, retrying a broken download from the record it
-// stopped at, and reports the object done once every batch is acknowledged.
-func (s *Source) readObject(ctx context.Context, j job, emit source.Emit) {
-	o := &objectRun{s: s, j: j, emit: emit}
-	if s.cfg.Discard.Regex != "" {
-		o.discard = regexp.MustCompile(`^(?:` + s.cfg.Discard.Regex + `)`)
-	}
+// Read reads one object into batches handed to emit, retrying a broken download
+// from the record where it broke. done is called once, with true when every batch
+// of the object was acknowledged without error (or it had no event), false when
+// the object could not be fully delivered and must be read again.
+func (r *Reader) Read(ctx context.Context, bucket, key string, emit source.Emit, done func(ok bool)) {
+	o := &objectRun{r: r, bucket: bucket, key: key, emit: emit, done: done}
 	var err error
-	for attempt := 1; attempt <= s.cfg.MaxAttempts; attempt++ {
+	for attempt := 1; attempt <= max(r.MaxAttempts, 1); attempt++ {
 		err = o.read(ctx)
 		if err == nil || ctx.Err() != nil || isPermanent(err) {
 			break
 		}
-		s.log.Warn("aws-s3: object read failed, retrying", "source", s.name, "bucket", s.cfg.Bucket,
-			"key", j.key, "attempt", attempt, "err", err)
+		r.Log.Warn("aws-s3: object read failed, retrying", "source", r.Source, "bucket", bucket,
+			"key", key, "attempt", attempt, "err", err)
 	}
 	if err == nil {
 		err = o.flush(ctx)
 	}
-	s.stats.units.Add(1)
+	r.Stats.Units.Add(1)
 	if err != nil && ctx.Err() == nil {
-		s.stats.errors.Add(1)
-		s.log.Error("aws-s3: object not read; it will be read again at the next poll", "source", s.name,
-			"bucket", s.cfg.Bucket, "key", j.key, "err", err)
+		r.Stats.Errors.Add(1)
+		r.Log.Error("aws-s3: object not read; it will be read again", "source", r.Source,
+			"bucket", bucket, "key", key, "err", err)
 	}
 	o.finish(err)
 }
@@ -81,23 +116,23 @@ func isPermanent(err error) bool {
 
 // read downloads the object once and delivers its records from o.next on.
 func (o *objectRun) read(ctx context.Context) error {
-	s := o.s
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(o.j.key)})
+	rd := o.r
+	out, err := rd.Client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(o.bucket), Key: aws.String(o.key)})
 	if err != nil {
-		return fmt.Errorf("get s3://%s/%s: %w", s.cfg.Bucket, o.j.key, err)
+		return fmt.Errorf("get s3://%s/%s: %w", o.bucket, o.key, err)
 	}
 	defer out.Body.Close()
 	tb := &trackedBody{r: out.Body}
-	body, closeFn, err := decompress(o.j.key, tb)
+	body, closeFn, err := decompress(o.key, tb)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	r, err := awsevent.NewObjectReader(s.cfg.LogType, body,
-		awsevent.ObjectInfo{Bucket: s.cfg.Bucket, Key: o.j.key, AccountAlias: s.cfg.AccountAlias},
-		awsevent.Options{MaxRecordBytes: s.maxRec})
+	r, err := awsevent.NewObjectReader(rd.LogType, body,
+		awsevent.ObjectInfo{Bucket: o.bucket, Key: o.key, AccountAlias: rd.AccountAlias},
+		awsevent.Options{MaxRecordBytes: rd.MaxRecordBytes})
 	if err != nil {
-		return permanentError{fmt.Errorf("read s3://%s/%s: %w", s.cfg.Bucket, o.j.key, err)}
+		return permanentError{fmt.Errorf("read s3://%s/%s: %w", o.bucket, o.key, err)}
 	}
 	for {
 		ev, idx, err := r.Next()
@@ -112,7 +147,7 @@ func (o *objectRun) read(ctx context.Context) error {
 			}
 			if tb.err != nil {
 				// The download broke, not the object: read it again from here.
-				return fmt.Errorf("download s3://%s/%s: %w", s.cfg.Bucket, o.j.key, tb.err)
+				return fmt.Errorf("download s3://%s/%s: %w", o.bucket, o.key, tb.err)
 			}
 			if errors.As(err, &re) {
 				// A broken object (truncated gzip, syntax error in a records
@@ -120,13 +155,13 @@ func (o *objectRun) read(ctx context.Context) error {
 				o.badRecord(err)
 				return nil
 			}
-			return fmt.Errorf("read s3://%s/%s: %w", s.cfg.Bucket, o.j.key, err)
+			return fmt.Errorf("read s3://%s/%s: %w", o.bucket, o.key, err)
 		}
 		if idx < o.next {
 			continue // delivered before a retry
 		}
 		o.next = idx + 1
-		if o.discard != nil && o.discarded(ev) {
+		if rd.Discard != nil && o.discarded(ev) {
 			continue
 		}
 		if err := o.add(ctx, ev, idx); err != nil {
@@ -152,10 +187,10 @@ func (t *trackedBody) Read(p []byte) (int, error) {
 
 func (o *objectRun) badRecord(err error) {
 	o.bad++
-	o.s.stats.errors.Add(1)
+	o.r.Stats.Errors.Add(1)
 	if o.bad == 1 {
-		o.s.log.Warn("aws-s3: bad record skipped", "source", o.s.name, "bucket", o.s.cfg.Bucket,
-			"key", o.j.key, "err", err)
+		o.r.Log.Warn("aws-s3: bad record skipped", "source", o.r.Source, "bucket", o.bucket,
+			"key", o.key, "err", err)
 	}
 }
 
@@ -207,15 +242,15 @@ func unzip(key string, r io.Reader) (io.Reader, func(), error) {
 
 // add appends one event to the open batch, emitting it when full.
 func (o *objectRun) add(ctx context.Context, ev []byte, idx int64) error {
-	s := o.s
+	rd := o.r
 	if o.batch == nil {
 		o.batch = source.NewBatch()
 	}
 	o.batch.Add(event.Event{
-		Location: "Wazuh-AWS", AgentID: event.LocalAgentID, AgentName: s.agent, Received: s.now(),
-		Origin: event.Origin{Source: s.name, Unit: "s3://" + s.cfg.Bucket + "/" + o.j.key, Offset: idx},
+		Location: "Wazuh-AWS", AgentID: event.LocalAgentID, AgentName: rd.Agent, Received: rd.Now(),
+		Origin: event.Origin{Source: rd.Source, Unit: "s3://" + o.bucket + "/" + o.key, Offset: idx},
 	}, ev)
-	s.stats.events.Add(1)
+	rd.Stats.Events.Add(1)
 	if len(o.batch.Events) >= batchSize || len(o.batch.Arena) >= 4<<20 {
 		return o.flush(ctx)
 	}
@@ -268,11 +303,7 @@ func (o *objectRun) check() {
 		return
 	}
 	o.ended = false // report once
-	if o.failed {
-		o.s.objectFailed(o.j.dk, o.j.key)
-	} else {
-		o.s.objectDone(o.j.dk, o.j.key)
-	}
+	o.done(!o.failed)
 }
 
 // fieldValue finds one flattened field of an event.
@@ -291,13 +322,13 @@ func (f *fieldValue) WriteField(key, val []byte, _ uint64, _ bool) {
 // discarded applies the discard option: the field is looked up inside the record
 // (under "aws.") and matched from its start.
 func (o *objectRun) discarded(ev []byte) bool {
-	fv := fieldValue{want: "aws." + o.s.cfg.Discard.Field}
+	fv := fieldValue{want: "aws." + o.r.DiscardField}
 	var fl event.Flattener
 	if fl.Flatten(ev, event.FlattenOptions{}, &fv) != nil || !fv.found {
 		return false
 	}
-	if o.discard.Match(fv.value) {
-		o.s.stats.discarded.Add(1)
+	if o.r.Discard.Match(fv.value) {
+		o.r.Stats.Discarded.Add(1)
 		return true
 	}
 	return false

@@ -12,9 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,14 +53,9 @@ type Source struct {
 	state  *checkpoint.Store
 	log    *slog.Logger
 	now    func() time.Time
-	agent  string
-	maxRec int
 	track  *tracker
-	stats  counters
-}
-
-type counters struct {
-	units, events, errors, skipped, discarded atomic.Int64
+	stats  Counters
+	reader *Reader
 }
 
 // New builds the source and its S3 client.
@@ -88,8 +83,18 @@ func newWithClient(cfg Config, s Settings, client s3API) *Source {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	return &Source{name: s.Name, cfg: cfg, client: client, state: s.State, log: s.Logger,
-		now: s.Now, agent: s.AgentName, maxRec: s.MaxRecordBytes, track: newTracker()}
+	src := &Source{name: s.Name, cfg: cfg, client: client, state: s.State, log: s.Logger,
+		now: s.Now, track: newTracker()}
+	src.reader = &Reader{
+		Client: client, LogType: cfg.LogType, AccountAlias: cfg.AccountAlias,
+		MaxRecordBytes: s.MaxRecordBytes, MaxAttempts: cfg.MaxAttempts,
+		Source: s.Name, Agent: s.AgentName, Now: s.Now, Log: s.Logger, Stats: &src.stats,
+	}
+	if cfg.Discard.Regex != "" {
+		src.reader.Discard = regexp.MustCompile(`^(?:` + cfg.Discard.Regex + `)`)
+		src.reader.DiscardField = cfg.Discard.Field
+	}
+	return src
 }
 
 // Name returns the configured source name.
@@ -100,8 +105,8 @@ func (s *Source) Interval() time.Duration { return s.cfg.Interval.Std() }
 
 // Stats returns the source's counters.
 func (s *Source) Stats() source.Stats {
-	return source.Stats{Units: s.stats.units.Load(), Events: s.stats.events.Load(),
-		Errors: s.stats.errors.Load(), Skipped: s.stats.skipped.Load()}
+	return source.Stats{Units: s.stats.Units.Load(), Events: s.stats.Events.Load(),
+		Errors: s.stats.Errors.Load()}
 }
 
 // job is one object to read.
@@ -125,7 +130,14 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				s.readObject(ctx, j, emit)
+				dk, key := j.dk, j.key
+				s.reader.Read(ctx, s.cfg.Bucket, key, emit, func(ok bool) {
+					if ok {
+						s.objectDone(dk, key)
+					} else {
+						s.objectFailed(dk, key)
+					}
+				})
 			}
 		}()
 	}
@@ -268,7 +280,7 @@ func (s *Source) listDay(ctx context.Context, r root, day, now time.Time, jobs c
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			s.stats.errors.Add(1)
+			s.stats.Errors.Add(1)
 			return fmt.Errorf("list s3://%s/%s: %w", s.cfg.Bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
