@@ -9,6 +9,28 @@
 // unusual (duplicate keys, members the module moves, invalid input) go through
 // a compact slice-based parse tree that implements every rule (parse.go,
 // cloudtrail.go). Both paths are fuzzed against each other.
+//
+// ObjectReader reads a whole S3 object of any bucket type the module knows
+// (CloudTrail, Config, VPC flow logs, GuardDuty, WAF, custom Firehose buckets,
+// ALB/CLB/NLB and S3 server access logs) and of its Security Hub subscriber,
+// streaming, and yields the events the module would send for it. Each JSON
+// record goes through the same parse tree, reshaped step by step as the
+// module's bucket class does it (tree.go, bucket.go and one file per type);
+// text formats are split with reproductions of Python's csv module and of the
+// module's own tokenizer (csv.go, text.go, textlogs.go, elb.go).
+//
+// Where the module gives up on a whole object (a record it cannot reshape, a
+// line it cannot parse), ObjectReader refuses only that record and goes on.
+// Departures from the module, on purpose:
+//
+//   - the first line of a VPC flow log object (vpcflow, and custom objects
+//     read as flow logs) is, when it is a header, the list of columns: custom
+//     formats get their own field names and the header is never an event;
+//   - blanks between JSON values are accepted (the module's raw_decode refuses
+//     them), and blank lines of GuardDuty exports are skipped;
+//   - every finding of a Security Hub envelope gives an event
+//     (Options.SecurityHubFirstFindingOnly keeps only the first, as the module);
+//   - a float too large for a double is refused instead of sent as Infinity.
 package awsevent
 
 import (
@@ -36,6 +58,8 @@ type Encoder struct {
 	text  []byte  // Python str() rendering
 	codes []uint8 // specialKey of each top-level member
 	err   error   // first error met while emitting
+	work  []byte  // owned copy of the record being reshaped (parseOwned)
+	tmp   []byte  // decoded-string scratch
 
 	// Cached renderings of the last LogInfo and account id.
 	hdr, acctJSON []byte

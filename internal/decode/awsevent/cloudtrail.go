@@ -1,9 +1,6 @@
 package awsevent
 
-import (
-	"errors"
-	"path"
-)
+import "errors"
 
 var errSourceIP = errors.New("sourceIPAddress is not a string (the module's re.match raises TypeError and the module stops)")
 
@@ -182,21 +179,7 @@ func (e *Encoder) emitRequestParameters(dst []byte, obj int32, dict bool) []byte
 // twelve digits that start a file name <account>_CloudTrail_<region>_..., or
 // else the <account> folder of an AWSLogs/.../<account>/CloudTrail/ prefix.
 // It returns "" when the key has neither.
-func AccountFromKey(key string) string {
-	base := path.Base(key)
-	if len(base) > 24 && isAccount(base[:12]) && base[12:24] == "_CloudTrail_" {
-		return base[:12]
-	}
-	for i := 0; i+len("/CloudTrail/") <= len(key); i++ {
-		if key[i:i+len("/CloudTrail/")] != "/CloudTrail/" || i < 12 {
-			continue
-		}
-		if acct := key[i-12 : i]; isAccount(acct) && (i == 12 || key[i-13] == '/') {
-			return acct
-		}
-	}
-	return ""
-}
+func AccountFromKey(key string) string { return accountFromKey(key, "CloudTrail") }
 
 func isAccount(s string) bool {
 	if len(s) != 12 {

@@ -48,6 +48,8 @@ func (e *Encoder) emitScalar(dst []byte, nd *node) []byte {
 		return append(dst, "true"...)
 	case kFalse:
 		return append(dst, "false"...)
+	case kRaw:
+		return append(dst, e.p.src[nd.off:nd.end]...)
 	}
 	return append(dst, "null"...)
 }

@@ -2,9 +2,9 @@ package awss3
 
 import (
 	"bytes"
-	"fmt"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"

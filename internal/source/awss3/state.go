@@ -40,11 +40,11 @@ type dayProgress struct {
 // committed, days in progress, cursors to move.
 type tracker struct {
 	mu       sync.Mutex
-	inflight map[string]bool        // objects submitted and not yet committed or failed
-	done     []string               // object keys acknowledged, to commit
-	days    map[dayKey]*dayProgress // days listed in this process
-	cursors map[string]string      // root -> oldest open day, as committed
-	deleted []string               // objects to remove from the bucket after commit
+	inflight map[string]bool         // objects submitted and not yet committed or failed
+	done     []string                // object keys acknowledged, to commit
+	days     map[dayKey]*dayProgress // days listed in this process
+	cursors  map[string]string       // root -> oldest open day, as committed
+	deleted  []string                // objects to remove from the bucket after commit
 }
 
 func newTracker() *tracker {

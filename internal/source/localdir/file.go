@@ -20,7 +20,6 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/decode/awsevent"
 	"github.com/skywatch-dev/skywatch/internal/decode/jsonstream"
-	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/source"
 )
 
@@ -210,6 +209,9 @@ func getGzip(r io.Reader) (*gzip.Reader, error) {
 // records reads one stream of JSON records.
 func (r *recordReader) records(ctx context.Context, in io.Reader) error {
 	cfg := r.src.cfg
+	if isAWSLogType(cfg.LogType) {
+		return r.objectRecords(ctx, in)
+	}
 	jr := jsonstream.NewReader(in, jsonstream.Options{MaxRecordBytes: r.src.maxRec})
 	mode := cfg.LogType
 	cloudTrailSeen := false
@@ -296,18 +298,7 @@ func (r *recordReader) add(ctx context.Context, rec []byte, idx int64, mode stri
 		r.badRecord(fmt.Errorf("record %d: %w", idx, err))
 		return nil
 	}
-	if r.batch == nil {
-		r.batch = source.NewBatch()
-	}
-	r.batch.Add(event.Event{
-		Location: loc, AgentID: event.LocalAgentID, AgentName: s.agent, Received: s.now(),
-		Origin: event.Origin{Source: s.name, Unit: r.path, Offset: idx},
-	}, r.buf)
-	s.stats.events.Add(1)
-	if len(r.batch.Events) >= s.cfg.BatchSize || len(r.batch.Arena) >= 4<<20 {
-		return r.flush(ctx)
-	}
-	return nil
+	return r.addEvent(ctx, r.buf, loc, idx)
 }
 
 // flush emits the open batch, acknowledging records [start, next) when it is done.
