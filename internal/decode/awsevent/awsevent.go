@@ -28,6 +28,8 @@
 //     formats get their own field names and the header is never an event;
 //   - blanks between JSON values are accepted (the module's raw_decode refuses
 //     them), and blank lines of GuardDuty exports are skipped;
+//   - a GuardDuty object whose key ends in ".jsonl" is read as a native export
+//     too (the module: only ".jsonl.gz"), so local uncompressed copies work;
 //   - every finding of a Security Hub envelope gives an event
 //     (Options.SecurityHubFirstFindingOnly keeps only the first, as the module);
 //   - a float too large for a double is refused instead of sent as Infinity.

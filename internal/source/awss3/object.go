@@ -65,15 +65,16 @@ type objectRun struct {
 	key    string
 	done   func(ok bool)
 	emit   source.Emit
-	// next is the index of the next record to deliver: a retry after a broken
-	// download skips what was already delivered.
-	next    int64
-	batch   *source.Batch
-	mu      sync.Mutex
-	pending int  // batches emitted and not acknowledged
-	failed  bool // a batch was acknowledged with an error
-	ended   bool // reading is over
-	bad     int  // bad records skipped
+	// next and nextPart locate the next event to deliver (record index, event of
+	// that record): a retry after a broken download skips what was delivered.
+	next     int64
+	nextPart int
+	batch    *source.Batch
+	mu       sync.Mutex
+	pending  int  // batches emitted and not acknowledged
+	failed   bool // a batch was acknowledged with an error
+	ended    bool // reading is over
+	bad      int  // bad records skipped
 }
 
 // Read reads one object into batches handed to emit, retrying a broken download
@@ -157,14 +158,15 @@ func (o *objectRun) read(ctx context.Context) error {
 			}
 			return fmt.Errorf("read s3://%s/%s: %w", o.bucket, o.key, err)
 		}
-		if idx < o.next {
+		part, _ := r.Part()
+		if idx < o.next || (idx == o.next && part < o.nextPart) {
 			continue // delivered before a retry
 		}
-		o.next = idx + 1
+		o.next, o.nextPart = idx, part+1
 		if rd.Discard != nil && o.discarded(ev) {
 			continue
 		}
-		if err := o.add(ctx, ev, idx); err != nil {
+		if err := o.add(ctx, ev, awsevent.EventOffset(idx, part)); err != nil {
 			return err
 		}
 	}

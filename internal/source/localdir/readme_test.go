@@ -4,10 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/config/configtest"
 	"github.com/skywatch-dev/skywatch/internal/source"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 )
@@ -16,21 +16,7 @@ import (
 // decode strictly into the local source's Config, validate, mean what the README
 // says it means, and start a source that reads files.
 func TestReadmeExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README.md has no ```yaml example")
-	}
-	cfg, err := config.Parse("README.md", m[1])
-	if err != nil {
-		t.Fatalf("the README example does not parse: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("the README example does not validate: %v", err)
-	}
+	cfg := configtest.ExampleFromREADME(t, "README.md")
 	if len(cfg.Sources) == 0 {
 		t.Fatal("the README example has no source")
 	}
