@@ -199,21 +199,47 @@ func (o *objectRun) badRecord(err error) {
 // decompress picks the object's decoding from its first bytes (gzip, zip) or its
 // name (.snappy is refused, as by Wazuh).
 func decompress(key string, body io.Reader) (io.Reader, func(), error) {
-	br := bufio.NewReaderSize(body, 256<<10)
+	br := bufReaders.Get().(*bufio.Reader)
+	br.Reset(body)
+	release := func() { br.Reset(nil); bufReaders.Put(br) }
 	magic, _ := br.Peek(4)
 	switch {
 	case strings.HasSuffix(key, ".snappy"):
+		release()
 		return nil, nil, permanentError{fmt.Errorf("%s: snappy-compressed objects are not supported", key)}
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		zr, err := gzip.NewReader(br)
+		zr, err := getGzip(br)
 		if err != nil {
+			release()
 			return nil, nil, permanentError{fmt.Errorf("%s: gzip: %w", key, err)}
 		}
-		return zr, func() { zr.Close() }, nil
+		return zr, func() { gzipReaders.Put(zr); release() }, nil
 	case len(magic) == 4 && string(magic) == "PK\x03\x04":
-		return unzip(key, br)
+		r, closeFn, err := unzip(key, br)
+		if err != nil {
+			release()
+			return nil, nil, err
+		}
+		return r, func() { closeFn(); release() }, nil
 	}
-	return br, func() {}, nil
+	return br, release, nil
+}
+
+// Readers are pooled: a bucket of small objects would otherwise allocate a buffer
+// and a decompressor window per object.
+var (
+	bufReaders  = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 256<<10) }}
+	gzipReaders sync.Pool
+)
+
+func getGzip(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipReaders.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
 }
 
 // unzip spools a zip object to a temporary file (zip needs random access) and
