@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"internal/mitre":             nil,
 	"internal/mitre/gen":         nil,
 	"internal/config":            nil,
+	"internal/config/configtest": {"internal/config"}, // README examples, for tests
 	"internal/checkpoint":        nil,
 	"internal/sharedcorpus":      nil,
 	"internal/ruleset":           nil,
@@ -32,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/rules/cdb":         nil,
 	"internal/decode/jsonstream": nil,
 	"internal/decode/awsevent":   {"internal/decode/jsonstream"},
-	"internal/awsclient":         {"internal/config"},
+	"internal/awsclient":         {"internal/config", "internal/retry", "internal/checkpoint"},
 	// Engine and interfaces.
 	"internal/rules":          {"internal/event", "internal/alert", "internal/mitre", "internal/rules/wregex", "internal/rules/cdb"},
 	"internal/rules/wazuhxml": {"internal/rules", "internal/rules/cdb"},
@@ -43,7 +44,7 @@ var allowed = map[string][]string{
 	"internal/sink/file":           {"internal/sink", "internal/config"},
 	"internal/source/awsinspector": {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
 	"internal/source/awslogs":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
-	"internal/source/awsfake":      nil, // protocol fakes for tests
+	"internal/source/awsfake":      {"internal/source", "internal/event", "internal/checkpoint", "internal/awsclient", "internal/retry"}, // protocol fakes and harness for tests
 	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
 	// Runtime.
 	"internal/pipeline": {"internal/event", "internal/sink", "internal/source", "internal/retry"},

@@ -2,6 +2,11 @@
 // the standard credential chain or a named profile, optional static keys (from
 // secrets), an assumed role with external id, and endpoint overrides for
 // S3-compatible stores and tests.
+//
+// It also holds what the sources that poll AWS APIs share around those calls:
+// Session (regions, retries with credential refresh), ParseDate and
+// ValidateRegions for their settings, and Inflight, LoadCheckpoints and
+// CommitCheckpoints for their passes.
 package awsclient
 
 import (

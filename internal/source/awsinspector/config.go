@@ -2,9 +2,6 @@ package awsinspector
 
 import (
 	"errors"
-	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/awsclient"
@@ -36,16 +33,14 @@ func DefaultConfig() Config {
 	return Config{Interval: config.Duration(DefaultInterval)}
 }
 
-var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-
 // Validate checks the configuration and fills in defaults.
 func (c *Config) Validate() error {
 	var errs []error
 	if err := c.AWS.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, validateRegions(c.Regions)...)
-	if _, err := ParseDate(c.OnlyLogsAfter); err != nil {
+	errs = append(errs, awsclient.ValidateRegions(c.Regions)...)
+	if _, err := awsclient.ParseDate(c.OnlyLogsAfter); err != nil {
 		errs = append(errs, config.FieldError{Field: "only_logs_after", Msg: err.Error()})
 	}
 	switch d := c.Interval.Std(); {
@@ -55,41 +50,4 @@ func (c *Config) Validate() error {
 		errs = append(errs, config.FieldError{Field: "interval", Msg: "must be at least 1s"})
 	}
 	return errors.Join(errs...)
-}
-
-func validateRegions(regions []string) []error {
-	var errs []error
-	seen := map[string]bool{}
-	for _, r := range regions {
-		switch {
-		case !regionRE.MatchString(r):
-			errs = append(errs, config.FieldError{Field: "regions", Msg: fmt.Sprintf("%q is not a region name such as us-east-1", r)})
-		case seen[r]:
-			errs = append(errs, config.FieldError{Field: "regions", Msg: fmt.Sprintf("%q is listed twice", r)})
-		}
-		seen[r] = true
-	}
-	return errs
-}
-
-// ParseDate reads only_logs_after: 2006-01-02, Wazuh's 2006-JAN-02 (any case) or
-// an RFC 3339 time. The empty string gives the zero time.
-func ParseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	if len(s) == 11 {
-		// Wazuh's form; Go wants the month as Jan.
-		if t, err := time.Parse("2006-Jan-02", s[:5]+strings.ToUpper(s[5:6])+strings.ToLower(s[6:8])+s[8:]); err == nil {
-			return t, nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("invalid date %q: want 2024-01-31, 2024-JAN-31 or an RFC 3339 time", s)
 }

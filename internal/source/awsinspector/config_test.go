@@ -43,21 +43,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestParseDate(t *testing.T) {
-	want := time.Date(2018, 8, 21, 0, 0, 0, 0, time.UTC)
-	for _, s := range []string{"2018-08-21", "2018-AUG-21", "2018-aug-21", "2018-08-21T00:00:00Z", "2018-08-21T02:00:00+02:00"} {
-		got, err := ParseDate(s)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("ParseDate(%q) = %v, %v", s, got, err)
-		}
-	}
-	for _, s := range []string{"2018-13-01", "21/08/2018", "2018-AUGU-21"} {
-		if _, err := ParseDate(s); err == nil {
-			t.Errorf("ParseDate(%q) accepted", s)
-		}
-	}
-}
-
 func TestWrapFinding(t *testing.T) {
 	raw := []byte(`{"findingArn": "arn:x", "source": "old", "updatedAt": 1.700000000123E9,
 		"createdAt": 1700000000, "severity": "MEDIUM", "nested": {"vendorCreatedAt": 1.6E9}, "odd": "x\u00e9"}`)

@@ -18,15 +18,10 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 	fake.Inspector.MaxPage = 20
 	fake.Inspector.Put(findings("a", 50, day.Add(time.Hour), time.Second)...)
 	fake.Inject("ListFindings", awsfake.Throttle, awsfake.ServerError, awsfake.Truncate, awsfake.ExpiredToken)
-	s, err := New(cfg, settings("insp", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if got := units(c.take()); len(got) != 50 {
+	s := awsfake.MustNew(t, New, cfg, settings("insp", nil, awsfake.NewClock(noon), nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	if got := awsfake.Units(c.Take()); len(got) != 50 {
 		t.Errorf("delivered %d distinct findings, want 50", len(got))
 	}
 	calls := fake.Calls("ListFindings")
@@ -42,18 +37,15 @@ func TestPersistentThrottlingFails(t *testing.T) {
 	cfg.Regions = []string{"eu-central-1"}
 	fake.Inspector.Put(findings("a", 5, day.Add(time.Hour), time.Second)...)
 	fake.Inject("ListFindings", awsfake.Throttle, awsfake.Throttle, awsfake.Throttle)
-	set := settings("insp", nil, &clock{t: noon}, nil)
+	set := settings("insp", nil, awsfake.NewClock(noon), nil)
 	set.Retry = retry.Policy{Initial: time.Millisecond, Attempts: 3}
-	s, err := New(cfg, set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	err = run(t, s, c)
+	s := awsfake.MustNew(t, New, cfg, set)
+	c := &awsfake.Collector{}
+	err := awsfake.RunPass(t, s, c)
 	if err == nil || !strings.Contains(err.Error(), "list findings in eu-central-1") || !strings.Contains(err.Error(), "ThrottlingException") {
 		t.Errorf("err = %v, want the throttling error naming region eu-central-1", err)
 	}
-	if n := len(c.take()); n != 0 {
+	if n := len(c.Take()); n != 0 {
 		t.Errorf("%d events delivered", n)
 	}
 }
@@ -63,11 +55,8 @@ func TestPersistentThrottlingFails(t *testing.T) {
 func TestBadSignatureIsNotRetried(t *testing.T) {
 	fake, cfg := newFake(t)
 	cfg.AWS.SecretAccessKey = "wrong-secret-value"
-	s, err := New(cfg, settings("insp", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = run(t, s, &collector{})
+	s := awsfake.MustNew(t, New, cfg, settings("insp", nil, awsfake.NewClock(noon), nil))
+	err := awsfake.RunPass(t, s, &awsfake.Collector{})
 	if err == nil || !strings.Contains(err.Error(), "InvalidSignatureException") {
 		t.Fatalf("err = %v, want InvalidSignatureException", err)
 	}
@@ -92,15 +81,10 @@ func TestAssumeRoleWithExternalID(t *testing.T) {
 	cfg.AWS.RoleSessionDuration = config.Duration(30 * time.Minute)
 	fake.Inject("ListFindings", awsfake.ExpiredToken)
 	var logs bytes.Buffer
-	s, err := New(cfg, settings("insp", nil, &clock{t: noon}, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(c.take()); n != 3 {
+	s := awsfake.MustNew(t, New, cfg, settings("insp", nil, awsfake.NewClock(noon), &logs))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	if n := len(c.Take()); n != 3 {
 		t.Errorf("%d events, want 3", n)
 	}
 	sts := fake.Calls("AssumeRole")
@@ -109,7 +93,7 @@ func TestAssumeRoleWithExternalID(t *testing.T) {
 	}
 	f := sts[0].Form
 	if f.Get("RoleArn") != role || f.Get("ExternalId") != extID || f.Get("RoleSessionName") != "skywatch" ||
-		f.Get("DurationSeconds") != "1800" || f.Get("Version") != "2011-06-15" || sts[0].AccessKeyID != testKey {
+		f.Get("DurationSeconds") != "1800" || f.Get("Version") != "2011-06-15" || sts[0].AccessKeyID != awsfake.TestKey {
 		t.Errorf("AssumeRole request: %v signed by %s", f, sts[0].AccessKeyID)
 	}
 	for _, call := range fake.Calls("ListFindings") {
@@ -121,15 +105,12 @@ func TestAssumeRoleWithExternalID(t *testing.T) {
 	// A wrong external id: AccessDenied, no secrets in the error or the logs.
 	cfg.AWS.ExternalID = "wrong-ext-id-secret"
 	logs.Reset()
-	s, err = New(cfg, settings("insp", nil, &clock{t: noon}, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = run(t, s, &collector{})
+	s = awsfake.MustNew(t, New, cfg, settings("insp", nil, awsfake.NewClock(noon), &logs))
+	err := awsfake.RunPass(t, s, &awsfake.Collector{})
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") || !strings.Contains(err.Error(), "us-east-1") {
 		t.Fatalf("err = %v, want AccessDenied naming the region", err)
 	}
-	for _, secret := range []string{"wrong-ext-id-secret", extID, testSecret} {
+	for _, secret := range []string{"wrong-ext-id-secret", extID, awsfake.TestSecret} {
 		if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
 			t.Errorf("secret %q appears in the error or the logs:\n%v\n%s", secret, err, logs.String())
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/inspector2"
 	"github.com/aws/aws-sdk-go-v2/service/inspector2/types"
 
+	"github.com/skywatch-dev/skywatch/internal/awsclient"
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/retry"
@@ -44,7 +45,7 @@ type Settings struct {
 	Now func() time.Time
 	// HTTPClient carries the API calls (nil: the SDK's default client).
 	HTTPClient *http.Client
-	// Retry is how API calls are retried (zero: DefaultRetry).
+	// Retry is how API calls are retried (zero: awsclient.DefaultRetry).
 	Retry retry.Policy
 }
 
@@ -56,11 +57,10 @@ type Source struct {
 	log     *slog.Logger
 	now     func() time.Time
 	agent   string
-	policy  retry.Policy
-	creds   aws.CredentialsProvider
+	sess    *awsclient.Session
 	clients []regionClient
 	stats   struct{ units, events, errors, skipped atomic.Int64 }
-	flight  inflight
+	flight  awsclient.Inflight
 
 	mu      sync.Mutex // guards regions and their windows
 	regions map[string]*regionState
@@ -89,24 +89,17 @@ func New(cfg Config, s Settings) (*Source, error) {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	if s.Retry == (retry.Policy{}) {
-		s.Retry = DefaultRetry
-	}
-	awsCfg, err := cfg.AWS.Load(context.Background(), s.HTTPClient)
+	sess, err := cfg.AWS.NewSession(context.Background(), s.HTTPClient, cfg.Regions, s.Retry)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	regions := cfg.Regions
-	if len(regions) == 0 {
-		regions = []string{awsCfg.Region}
-	}
 	src := &Source{name: s.Name, cfg: cfg, state: s.State, log: s.Logger, now: s.Now, agent: s.AgentName,
-		policy: s.Retry, creds: awsCfg.Credentials}
-	for _, r := range regions {
-		api := inspector2.NewFromConfig(awsCfg, func(o *inspector2.Options) {
+		sess: sess}
+	for _, r := range sess.Regions {
+		api := inspector2.NewFromConfig(sess.Config, func(o *inspector2.Options) {
 			o.Region = r
 			o.BaseEndpoint = cfg.AWS.BaseEndpoint()
-			o.Retryer = aws.NopRetryer{} // retried by call, with the source's policy
+			o.Retryer = aws.NopRetryer{} // retried by Session.Call, with the source's policy
 			o.APIOptions = append(o.APIOptions, keepRawBody)
 		})
 		src.clients = append(src.clients, regionClient{region: r, api: api})
@@ -132,7 +125,7 @@ func (s *Source) Stats() source.Stats {
 // batches to be acknowledged. A failing region does not stop the others; the
 // errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.wait(ctx); err != nil {
+	if err := s.flight.Wait(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -155,7 +148,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 			errs = append(errs, err)
 		}
 	}
-	if s.flight.count() == 0 {
+	if s.flight.Count() == 0 {
 		// Nothing is waiting for an acknowledgement (and so for a Commit): write
 		// what the pass settled now, e.g. the first run's starting point.
 		if err := s.Commit(); err != nil {
@@ -169,7 +162,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 // when that is later. A region without a cursor starts at only_logs_after, by
 // default 00:00 UTC of the day of its first pass, and keeps that cursor.
 func (s *Source) start(r *regionState) int64 {
-	after, _ := ParseDate(s.cfg.OnlyLogsAfter)
+	after, _ := awsclient.ParseDate(s.cfg.OnlyLogsAfter)
 	if r.cursor < 0 {
 		first := after
 		if first.IsZero() {
@@ -208,7 +201,7 @@ func (s *Source) pass(ctx context.Context, c regionClient, emit source.Emit) err
 	for n := 1; ; n++ {
 		var out *inspector2.ListFindingsOutput
 		var rb *rawBody
-		err = call(ctx, s.policy, s.creds, func(ctx context.Context) error {
+		err = s.sess.Call(ctx, func(ctx context.Context) error {
 			var cerr error
 			ctx, rb = withRawBody(ctx)
 			out, cerr = c.api.ListFindings(ctx, in)
@@ -284,9 +277,9 @@ func (s *Source) emitPage(ctx context.Context, region string, r *regionState, w 
 	s.mu.Lock()
 	w.pending++
 	s.mu.Unlock()
-	s.flight.add()
+	s.flight.Add()
 	b.Ack = func(err error) {
-		defer s.flight.done()
+		defer s.flight.Done()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		w.pending--

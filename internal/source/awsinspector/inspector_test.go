@@ -27,16 +27,11 @@ func TestPagingRegionsAndShape(t *testing.T) {
 		eu[i].Region = "eu-west-1"
 	}
 	fake.Inspector.Put(eu...)
-	clk := &clock{t: noon}
-	s, err := New(cfg, settings("insp", nil, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	evs := c.take()
+	clk := awsfake.NewClock(noon)
+	s := awsfake.MustNew(t, New, cfg, settings("insp", nil, clk, nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	evs := c.Take()
 	if len(evs) != 98 {
 		t.Fatalf("got %d events, want 98", len(evs))
 	}
@@ -105,16 +100,11 @@ func TestBoundaryAndUpdates(t *testing.T) {
 		{ARN: "arn:f/c", UpdatedAt: t2.Add(123 * time.Millisecond), Severity: "LOW"},
 	}
 	fake.Inspector.Put(fs...)
-	clk := &clock{t: noon}
-	s, err := New(cfg, settings("insp", nil, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(c.take()); n != 3 {
+	clk := awsfake.NewClock(noon)
+	s := awsfake.MustNew(t, New, cfg, settings("insp", nil, clk, nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	if n := len(c.Take()); n != 3 {
 		t.Fatalf("first pass: %d events, want 3", n)
 	}
 
@@ -122,10 +112,8 @@ func TestBoundaryAndUpdates(t *testing.T) {
 	fake.Inspector.Put(awsfake.Finding{ARN: "arn:f/d", UpdatedAt: t2.Add(123 * time.Millisecond), Severity: "HIGH"},
 		awsfake.Finding{ARN: "arn:f/a", UpdatedAt: noon.Add(time.Minute), Severity: "HIGH"})
 	clk.Set(noon.Add(time.Hour))
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	got := units(c.take())
+	awsfake.MustRunPass(t, s, c)
+	got := awsfake.Units(c.Take())
 	if len(got) != 2 || got["us-east-1/arn:f/d"] != 1 || got["us-east-1/arn:f/a"] != 1 {
 		t.Errorf("second pass delivered %v, want d and the new version of a", got)
 	}
@@ -136,11 +124,9 @@ func TestBoundaryAndUpdates(t *testing.T) {
 
 	// Nothing new: nothing sent, and the window starts at a's update.
 	clk.Set(noon.Add(2 * time.Hour))
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if evs := c.take(); len(evs) != 0 {
-		t.Errorf("third pass delivered %v", units(evs))
+	awsfake.MustRunPass(t, s, c)
+	if evs := c.Take(); len(evs) != 0 {
+		t.Errorf("third pass delivered %v", awsfake.Units(evs))
 	}
 	if w := fake.Inspector.Windows[2]; !w[0].Equal(noon.Add(time.Minute)) {
 		t.Errorf("third window starts at %v", w[0])
@@ -153,34 +139,24 @@ func TestRestartResumes(t *testing.T) {
 	fake, cfg := newFake(t)
 	fake.Inspector.Put(findings("a", 150, day.Add(time.Hour), time.Second)...)
 	path := filepath.Join(t.TempDir(), "state.db")
-	clk := &clock{t: noon}
-	c := &collector{}
+	clk := awsfake.NewClock(noon)
+	c := &awsfake.Collector{}
 
-	st := openStore(t, path)
-	s, err := New(cfg, settings("insp", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(c.take()); n != 150 {
+	st := awsfake.OpenStore(t, path)
+	s := awsfake.MustNew(t, New, cfg, settings("insp", st, clk, nil))
+	awsfake.MustRunPass(t, s, c)
+	if n := len(c.Take()); n != 150 {
 		t.Fatalf("first run: %d events", n)
 	}
 	st.Close()
 
 	fake.Inspector.Put(findings("b", 2, noon.Add(-time.Minute), time.Millisecond)...)
 	clk.Set(noon.Add(time.Hour))
-	st = openStore(t, path)
+	st = awsfake.OpenStore(t, path)
 	defer st.Close()
-	s, err = New(cfg, settings("insp", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	got := units(c.take())
+	s = awsfake.MustNew(t, New, cfg, settings("insp", st, clk, nil))
+	awsfake.MustRunPass(t, s, c)
+	got := awsfake.Units(c.Take())
 	if len(got) != 2 || got["us-east-1/arn:aws:inspector2:us-east-1:123456789012:finding/b0000"] != 1 {
 		t.Errorf("after restart delivered %v, want the two new findings", got)
 	}
@@ -193,33 +169,23 @@ func TestDefaultStartIsKept(t *testing.T) {
 	cfg.OnlyLogsAfter = ""
 	fake.Inspector.Put(findings("old", 1, day.Add(-time.Hour), time.Second)...)
 	path := filepath.Join(t.TempDir(), "state.db")
-	clk := &clock{t: noon}
-	st := openStore(t, path)
-	s, err := New(cfg, settings("insp", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if evs := c.take(); len(evs) != 0 {
-		t.Errorf("first pass read %v from before today", units(evs))
+	clk := awsfake.NewClock(noon)
+	st := awsfake.OpenStore(t, path)
+	s := awsfake.MustNew(t, New, cfg, settings("insp", st, clk, nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	if evs := c.Take(); len(evs) != 0 {
+		t.Errorf("first pass read %v from before today", awsfake.Units(evs))
 	}
 	st.Close()
 
 	fake.Inspector.Put(findings("mid", 1, day.Add(30*time.Hour), time.Second)...)
 	clk.Set(day.Add(72 * time.Hour))
-	st = openStore(t, path)
+	st = awsfake.OpenStore(t, path)
 	defer st.Close()
-	s, err = New(cfg, settings("insp", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if got := units(c.take()); len(got) != 1 {
+	s = awsfake.MustNew(t, New, cfg, settings("insp", st, clk, nil))
+	awsfake.MustRunPass(t, s, c)
+	if got := awsfake.Units(c.Take()); len(got) != 1 {
 		t.Errorf("restart two days later read %v, want the finding of the day in between", got)
 	}
 	if w := fake.Inspector.Windows[1]; !w[0].Equal(day) {
@@ -235,38 +201,28 @@ func TestCrashInsideWindow(t *testing.T) {
 	fake.Inspector.MaxPage = 50
 	fake.Inspector.Put(findings("a", 120, day.Add(time.Hour), time.Second)...)
 	path := filepath.Join(t.TempDir(), "state.db")
-	clk := &clock{t: noon}
+	clk := awsfake.NewClock(noon)
 
-	st := openStore(t, path)
-	s, err := New(cfg, settings("insp", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
+	st := awsfake.OpenStore(t, path)
+	s := awsfake.MustNew(t, New, cfg, settings("insp", st, clk, nil))
+	c := &awsfake.Collector{Hold: true}
+	awsfake.MustRunPass(t, s, c)
+	first := c.Take()
+	if len(first) != 120 || len(c.Acks) != 3 {
+		t.Fatalf("%d events in %d batches, want 120 in 3", len(first), len(c.Acks))
 	}
-	c := &collector{hold: true}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	first := c.take()
-	if len(first) != 120 || len(c.acks) != 3 {
-		t.Fatalf("%d events in %d batches, want 120 in 3", len(first), len(c.acks))
-	}
-	c.acks[1](nil) // only the second page reaches the outputs before the crash
+	c.Acks[1](nil) // only the second page reaches the outputs before the crash
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	st.Close() // crash: the other batches are never acknowledged
 
-	st = openStore(t, path)
+	st = awsfake.OpenStore(t, path)
 	defer st.Close()
-	s, err = New(cfg, settings("insp", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c = &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	again := units(c.take())
+	s = awsfake.MustNew(t, New, cfg, settings("insp", st, clk, nil))
+	c = &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	again := awsfake.Units(c.Take())
 	if len(again) != 70 {
 		t.Errorf("after the crash %d findings were sent again, want the 70 not acknowledged", len(again))
 	}
@@ -288,24 +244,17 @@ func TestFailedBatchIsSentAgain(t *testing.T) {
 	fake, cfg := newFake(t)
 	fake.Inspector.MaxPage = 10
 	fake.Inspector.Put(findings("a", 30, day.Add(time.Hour), time.Second)...)
-	clk := &clock{t: noon}
-	s, err := New(cfg, settings("insp", nil, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{hold: true}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	evs := c.take()
-	c.acks[0](nil)
-	c.acks[1](errTest)
-	c.acks[2](nil)
-	c.hold, c.acks = false, nil
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	got := units(c.take())
+	clk := awsfake.NewClock(noon)
+	s := awsfake.MustNew(t, New, cfg, settings("insp", nil, clk, nil))
+	c := &awsfake.Collector{Hold: true}
+	awsfake.MustRunPass(t, s, c)
+	evs := c.Take()
+	c.Acks[0](nil)
+	c.Acks[1](awsfake.ErrOutput)
+	c.Acks[2](nil)
+	c.Hold, c.Acks = false, nil
+	awsfake.MustRunPass(t, s, c)
+	got := awsfake.Units(c.Take())
 	if len(got) != 10 {
 		t.Fatalf("second pass sent %d findings, want the 10 of the failed batch", len(got))
 	}
@@ -315,9 +264,3 @@ func TestFailedBatchIsSentAgain(t *testing.T) {
 		}
 	}
 }
-
-type testError string
-
-func (e testError) Error() string { return string(e) }
-
-const errTest = testError("output failed")

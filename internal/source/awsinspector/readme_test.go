@@ -1,35 +1,19 @@
 package awsinspector
 
 import (
-	"os"
-	"regexp"
 	"testing"
 	"time"
 
-	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/config/configtest"
+	"github.com/skywatch-dev/skywatch/internal/source/awsfake"
 )
 
 // TestReadmeExample keeps the README's configuration example valid: it must parse,
 // decode strictly into the source's Config, validate, mean what the README says,
 // and start a source that reads findings.
 func TestReadmeExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README.md has no ```yaml example")
-	}
 	t.Setenv("INSPECTOR_EXTERNAL_ID", "readme-external-id")
-	cfg, err := config.Parse("README.md", m[1])
-	if err != nil {
-		t.Fatalf("the README example does not parse: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("the README example does not validate: %v", err)
-	}
-	sc := cfg.Sources[0]
+	sc := configtest.ExampleFromREADME(t, "README.md").Sources[0]
 	if sc.Type != "aws-inspector" {
 		t.Fatalf("the README example's first source has type %q", sc.Type)
 	}
@@ -49,15 +33,13 @@ func TestReadmeExample(t *testing.T) {
 	fake.Inspector.Put(findings("r", 2, day.Add(time.Hour), time.Second)...)
 	c.AWS.AccessKeyID, c.AWS.SecretAccessKey = base.AWS.AccessKeyID, base.AWS.SecretAccessKey
 	c.AWS.Endpoint, c.AWS.STSEndpoint = fake.URL, fake.URL
-	s, err := New(c, settings(sc.Name, nil, &clock{t: noon}, nil))
+	s, err := New(c, settings(sc.Name, nil, awsfake.NewClock(noon), nil))
 	if err != nil {
 		t.Fatalf("the README example does not start: %v", err)
 	}
-	col := &collector{}
-	if err := run(t, s, col); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(col.take()); n != 2 {
+	col := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, col)
+	if n := len(col.Take()); n != 2 {
 		t.Errorf("read %d events, want 2", n)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/skywatch-dev/skywatch/internal/checkpoint"
+	"github.com/skywatch-dev/skywatch/internal/awsclient"
 )
 
 // Checkpoint keys, in the source's scope of the store:
@@ -95,10 +95,7 @@ func (r *regionState) settle(w *window) {
 // load reads every region's checkpoint.
 func (s *Source) load() error {
 	s.regions = map[string]*regionState{}
-	if s.state == nil {
-		return nil
-	}
-	err := s.state.ForEach(s.name, func(key string, val []byte) error {
+	return awsclient.LoadCheckpoints(s.state, s.name, func(key string, val []byte) error {
 		switch {
 		case strings.HasPrefix(key, cursorPrefix):
 			var v cursorValue
@@ -121,10 +118,6 @@ func (s *Source) load() error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("read checkpoints of source %s: %w", s.name, err)
-	}
-	return nil
 }
 
 func (s *Source) region(name string) *regionState {
@@ -145,11 +138,7 @@ func (s *Source) Commit() error {
 	if s.state == nil {
 		return nil
 	}
-	type change struct {
-		key string
-		val []byte // nil: delete
-	}
-	var changes []change
+	var changes []awsclient.Change
 	for name, r := range s.regions {
 		if r.dirty {
 			arns := make([]string, 0, len(r.boundary))
@@ -158,34 +147,20 @@ func (s *Source) Commit() error {
 			}
 			sort.Strings(arns)
 			b, _ := json.Marshal(cursorValue{UpdatedAt: r.cursor, ARNs: arns})
-			changes = append(changes, change{cursorPrefix + name, b})
+			changes = append(changes, awsclient.Change{Key: cursorPrefix + name, Val: b})
 			for arn := range r.onDisk {
-				changes = append(changes, change{donePrefix + name + "/" + arn, nil})
+				changes = append(changes, awsclient.Change{Key: donePrefix + name + "/" + arn}) // delete
 			}
 		}
 		for arn, ms := range r.newDone {
-			changes = append(changes, change{donePrefix + name + "/" + arn, strconv.AppendInt(nil, ms, 10)})
+			changes = append(changes, awsclient.Change{Key: donePrefix + name + "/" + arn, Val: strconv.AppendInt(nil, ms, 10)})
 		}
 	}
 	if len(changes) == 0 {
 		return nil
 	}
-	err := s.state.Batch(func(tx *checkpoint.Tx) error {
-		for _, c := range changes {
-			var err error
-			if c.val == nil {
-				err = tx.Delete(s.name, c.key)
-			} else {
-				err = tx.Put(s.name, c.key, c.val)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("commit checkpoints of source %s: %w", s.name, err)
+	if err := awsclient.CommitCheckpoints(s.state, s.name, changes); err != nil {
+		return err
 	}
 	for _, r := range s.regions {
 		if r.dirty {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
+	"github.com/skywatch-dev/skywatch/internal/awsclient"
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/retry"
 	"github.com/skywatch-dev/skywatch/internal/source"
@@ -39,7 +40,7 @@ type Settings struct {
 	Now func() time.Time
 	// HTTPClient carries the API calls (nil: the SDK's default client).
 	HTTPClient *http.Client
-	// Retry is how API calls are retried (zero: DefaultRetry).
+	// Retry is how API calls are retried (zero: awsclient.DefaultRetry).
 	Retry retry.Policy
 }
 
@@ -51,11 +52,10 @@ type Source struct {
 	log     *slog.Logger
 	now     func() time.Time
 	agent   string
-	policy  retry.Policy
-	creds   aws.CredentialsProvider
+	sess    *awsclient.Session
 	clients []regionClient
 	stats   struct{ units, events, errors, skipped atomic.Int64 }
-	flight  inflight
+	flight  awsclient.Inflight
 
 	mu        sync.Mutex // guards the maps below and the streams' trackers
 	streams   map[string]*streamState
@@ -88,24 +88,17 @@ func New(cfg Config, s Settings) (*Source, error) {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	if s.Retry == (retry.Policy{}) {
-		s.Retry = DefaultRetry
-	}
-	awsCfg, err := cfg.AWS.Load(context.Background(), s.HTTPClient)
+	sess, err := cfg.AWS.NewSession(context.Background(), s.HTTPClient, cfg.Regions, s.Retry)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", s.Name, err)
 	}
-	regions := cfg.Regions
-	if len(regions) == 0 {
-		regions = []string{awsCfg.Region}
-	}
 	src := &Source{name: s.Name, cfg: cfg, state: s.State, log: s.Logger, now: s.Now, agent: s.AgentName,
-		policy: s.Retry, creds: awsCfg.Credentials, newStarts: map[string]bool{}}
-	for _, r := range regions {
-		api := cloudwatchlogs.NewFromConfig(awsCfg, func(o *cloudwatchlogs.Options) {
+		sess: sess, newStarts: map[string]bool{}}
+	for _, r := range sess.Regions {
+		api := cloudwatchlogs.NewFromConfig(sess.Config, func(o *cloudwatchlogs.Options) {
 			o.Region = r
 			o.BaseEndpoint = cfg.AWS.BaseEndpoint()
-			o.Retryer = aws.NopRetryer{} // retried by call, with the source's policy
+			o.Retryer = aws.NopRetryer{} // retried by Session.Call, with the source's policy
 		})
 		src.clients = append(src.clients, regionClient{region: r, api: api})
 	}
@@ -130,7 +123,7 @@ func (s *Source) Stats() source.Stats {
 // previous pass's batches to be acknowledged. A failing group or stream does not
 // stop the others; the errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.wait(ctx); err != nil {
+	if err := s.flight.Wait(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -154,7 +147,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 			}
 		}
 	}
-	if s.flight.count() == 0 {
+	if s.flight.Count() == 0 {
 		// Nothing waits for an acknowledgement (and so for a Commit): write what
 		// the pass settled now (starting points, forgotten streams).
 		if err := s.Commit(); err != nil {
@@ -169,7 +162,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 func (s *Source) groupStart(region, group string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	after, _ := ParseDate(s.cfg.OnlyLogsAfter)
+	after, _ := awsclient.ParseDate(s.cfg.OnlyLogsAfter)
 	key := startKey(region, group)
 	if _, ok := s.starts[key]; !ok {
 		first := after
@@ -192,7 +185,7 @@ func (s *Source) group(ctx context.Context, c regionClient, group string, emit s
 	var errs []error
 	for page := 1; ; page++ {
 		var out *cloudwatchlogs.DescribeLogStreamsOutput
-		err := call(ctx, s.policy, s.creds, func(ctx context.Context) error {
+		err := s.sess.Call(ctx, func(ctx context.Context) error {
 			var cerr error
 			out, cerr = c.api.DescribeLogStreams(ctx, in)
 			return cerr

@@ -42,15 +42,10 @@ func TestReadsStreamsAsIs(t *testing.T) {
 	fake.Logs.CreateGroup("eu-west-1", "app-logs")
 	fake.Inject("GetLogEvents", awsfake.EmptyPage)
 
-	s, err := New(cfg, settings("cw", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	evs := c.take()
+	s := awsfake.MustNew(t, New, cfg, settings("cw", nil, awsfake.NewClock(noon), nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	evs := c.Take()
 	if len(evs) != 600+55+1 {
 		t.Fatalf("got %d events, want 656", len(evs))
 	}
@@ -93,17 +88,12 @@ func TestBoundaryAndRestart(t *testing.T) {
 		awsfake.LogEvent{Timestamp: t1 - 5, Message: "a"},
 		awsfake.LogEvent{Timestamp: t1, Message: "dup", IngestionTime: t1 + 10},
 		awsfake.LogEvent{Timestamp: t1, Message: "dup", IngestionTime: t1 + 10})
-	clk := &clock{t: noon}
-	c := &collector{}
-	st := openStore(t, path)
-	s, err := New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	first := c.take()
+	clk := awsfake.NewClock(noon)
+	c := &awsfake.Collector{}
+	st := awsfake.OpenStore(t, path)
+	s := awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	awsfake.MustRunPass(t, s, c)
+	first := c.Take()
 	if got := messages(first); !slices.Equal(got, []string{"a", "dup", "dup"}) {
 		t.Fatalf("first run: %q", got)
 	}
@@ -114,16 +104,11 @@ func TestBoundaryAndRestart(t *testing.T) {
 		awsfake.LogEvent{Timestamp: t1, Message: "dup", IngestionTime: t1 + 10},
 		awsfake.LogEvent{Timestamp: t1, Message: "late"},
 		awsfake.LogEvent{Timestamp: t1 + 1, Message: "next"})
-	st = openStore(t, path)
+	st = awsfake.OpenStore(t, path)
 	defer st.Close()
-	s, err = New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	second := c.take()
+	s = awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	awsfake.MustRunPass(t, s, c)
+	second := c.Take()
 	if got := messages(second); !slices.Equal(got, []string{"dup", "late", "next"}) {
 		t.Fatalf("after restart: %q, want the third dup, late and next", got)
 	}
@@ -137,10 +122,8 @@ func TestBoundaryAndRestart(t *testing.T) {
 	if second[0].Origin.Offset != t1*1_000_000+2 {
 		t.Errorf("third event at %d has offset %d, want index 2 in its millisecond", t1, second[0].Origin.Offset)
 	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if evs := c.take(); len(evs) != 0 {
+	awsfake.MustRunPass(t, s, c)
+	if evs := c.Take(); len(evs) != 0 {
 		t.Errorf("third run delivered %q", messages(evs))
 	}
 }
@@ -152,38 +135,28 @@ func TestCrashMidStream(t *testing.T) {
 	cfg.BatchSize = 100
 	fake.Logs.Put("us-east-1", group, stream, events("e", 350, day.Add(time.Hour))...)
 	path := filepath.Join(t.TempDir(), "state.db")
-	clk := &clock{t: noon}
-	st := openStore(t, path)
-	s, err := New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
+	clk := awsfake.NewClock(noon)
+	st := awsfake.OpenStore(t, path)
+	s := awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	c := &awsfake.Collector{Hold: true}
+	awsfake.MustRunPass(t, s, c)
+	first := c.Take()
+	if len(c.Acks) != 4 {
+		t.Fatalf("%d batches, want 4", len(c.Acks))
 	}
-	c := &collector{hold: true}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	first := c.take()
-	if len(c.acks) != 4 {
-		t.Fatalf("%d batches, want 4", len(c.acks))
-	}
-	c.acks[0](nil)
-	c.acks[2](nil) // acknowledged, but after a gap
+	c.Acks[0](nil)
+	c.Acks[2](nil) // acknowledged, but after a gap
 	if err := s.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
 
-	st = openStore(t, path)
+	st = awsfake.OpenStore(t, path)
 	defer st.Close()
-	s, err = New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c = &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	again := c.take()
+	s = awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	c = &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	again := c.Take()
 	if len(again) != 250 || string(again[0].Log) != "e-100" {
 		t.Fatalf("after the crash: %d events from %q, want 250 from e-100", len(again), again[0].Log)
 	}
@@ -200,24 +173,17 @@ func TestFailedBatchIsReadAgain(t *testing.T) {
 	fake, cfg := newFake(t)
 	cfg.BatchSize = 10
 	fake.Logs.Put("us-east-1", group, stream, events("e", 30, day.Add(time.Hour))...)
-	s, err := New(cfg, settings("cw", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{hold: true}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	c.take()
-	c.acks[0](nil)
-	c.acks[1](errTest)
-	c.acks[2](nil)
-	c.hold, c.acks = false, nil
+	s := awsfake.MustNew(t, New, cfg, settings("cw", nil, awsfake.NewClock(noon), nil))
+	c := &awsfake.Collector{Hold: true}
+	awsfake.MustRunPass(t, s, c)
+	c.Take()
+	c.Acks[0](nil)
+	c.Acks[1](awsfake.ErrOutput)
+	c.Acks[2](nil)
+	c.Hold, c.Acks = false, nil
 	fake.Logs.Put("us-east-1", group, stream, events("f", 1, day.Add(2*time.Hour))...)
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	got := messages(c.take())
+	awsfake.MustRunPass(t, s, c)
+	got := messages(c.Take())
 	if len(got) != 21 || got[0] != "e-10" || got[20] != "f-0" {
 		t.Errorf("second pass: %d events %q..., want e-10 .. e-29 and f-0", len(got), got[:1])
 	}
@@ -229,22 +195,15 @@ func TestIdleStreamsAreNotRead(t *testing.T) {
 	fake, cfg := newFake(t)
 	fake.Logs.Put("us-east-1", group, "idle", events("i", 3, day.Add(time.Hour))...)
 	fake.Logs.Put("us-east-1", group, "busy", events("b", 3, day.Add(time.Hour))...)
-	s, err := New(cfg, settings("cw", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	c.take()
+	s := awsfake.MustNew(t, New, cfg, settings("cw", nil, awsfake.NewClock(noon), nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	c.Take()
 	before := len(fake.Calls("GetLogEvents"))
 	time.Sleep(2 * time.Millisecond) // a later ingestion time
 	fake.Logs.Put("us-east-1", group, "busy", events("c", 1, day.Add(2*time.Hour))...)
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if got := messages(c.take()); !slices.Equal(got, []string{"c-0"}) {
+	awsfake.MustRunPass(t, s, c)
+	if got := messages(c.Take()); !slices.Equal(got, []string{"c-0"}) {
 		t.Errorf("second pass: %q", got)
 	}
 	for _, call := range fake.Calls("GetLogEvents")[before:] {
@@ -260,14 +219,11 @@ func TestGoneStreamsAreForgotten(t *testing.T) {
 	fake, cfg := newFake(t)
 	fake.Logs.Put("us-east-1", group, "keep", events("k", 1, day.Add(time.Hour))...)
 	fake.Logs.Put("us-east-1", group, "drop", events("d", 1, day.Add(time.Hour))...)
-	st := openStore(t, filepath.Join(t.TempDir(), "state.db"))
+	st := awsfake.OpenStore(t, filepath.Join(t.TempDir(), "state.db"))
 	defer st.Close()
-	clk := &clock{t: noon}
-	s, err := New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
+	clk := awsfake.NewClock(noon)
+	s := awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	c := &awsfake.Collector{}
 	keys := func() []string {
 		var ks []string
 		_ = st.ForEach("cw", func(k string, _ []byte) error { ks = append(ks, k); return nil })
@@ -282,21 +238,13 @@ func TestGoneStreamsAreForgotten(t *testing.T) {
 		{26 * time.Hour, []string{"s:us-east-1:/aws/lambda/app:keep", "start:us-east-1:/aws/lambda/app"}},
 	} {
 		clk.Set(noon.Add(step.at))
-		if err := run(t, s, c); err != nil {
-			t.Fatal(err)
-		}
+		awsfake.MustRunPass(t, s, c)
 		if got := keys(); !slices.Equal(got, step.want) {
 			t.Errorf("after %v: keys %q, want %q", step.at, got, step.want)
 		}
 		fake.Logs.DeleteStream("us-east-1", group, "drop")
 	}
 }
-
-type testError string
-
-func (e testError) Error() string { return string(e) }
-
-const errTest = testError("output failed")
 
 // TestDefaultStartIsKept: without only_logs_after a group is read from midnight
 // UTC of its first pass, and that start is kept: a restart days later reads new
@@ -307,33 +255,23 @@ func TestDefaultStartIsKept(t *testing.T) {
 	fake.Logs.Put("us-east-1", group, "a", events("yesterday", 1, day.Add(-time.Hour))...)
 	fake.Logs.Put("us-east-1", group, "a", events("today", 1, day.Add(time.Hour))...)
 	path := filepath.Join(t.TempDir(), "state.db")
-	clk := &clock{t: noon}
-	st := openStore(t, path)
-	s, err := New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if got := messages(c.take()); !slices.Equal(got, []string{"today-0"}) {
+	clk := awsfake.NewClock(noon)
+	st := awsfake.OpenStore(t, path)
+	s := awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	if got := messages(c.Take()); !slices.Equal(got, []string{"today-0"}) {
 		t.Errorf("first pass: %q", got)
 	}
 	st.Close()
 
 	fake.Logs.Put("us-east-1", group, "b", events("between", 1, day.Add(30*time.Hour))...)
 	clk.Set(day.Add(72 * time.Hour))
-	st = openStore(t, path)
+	st = awsfake.OpenStore(t, path)
 	defer st.Close()
-	s, err = New(cfg, settings("cw", st, clk, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if got := messages(c.take()); !slices.Equal(got, []string{"between-0"}) {
+	s = awsfake.MustNew(t, New, cfg, settings("cw", st, clk, nil))
+	awsfake.MustRunPass(t, s, c)
+	if got := messages(c.Take()); !slices.Equal(got, []string{"between-0"}) {
 		t.Errorf("restart two days later: %q, want the new stream's event of the day in between", got)
 	}
 }

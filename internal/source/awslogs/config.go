@@ -2,7 +2,6 @@ package awslogs
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -54,10 +53,7 @@ func DefaultConfig() Config {
 		BatchSize: DefaultBatchSize}
 }
 
-var (
-	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
-	groupRE  = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]{1,512}$`)
-)
+var groupRE = regexp.MustCompile(`^[\.\-_/#A-Za-z0-9]{1,512}$`)
 
 // Validate checks the configuration and fills in defaults.
 func (c *Config) Validate() error {
@@ -68,26 +64,8 @@ func (c *Config) Validate() error {
 	if len(c.LogGroups) == 0 {
 		errs = append(errs, config.FieldError{Field: "log_groups", Msg: "required"})
 	}
-	seen := map[string]bool{}
-	for _, g := range c.LogGroups {
-		switch {
-		case !groupRE.MatchString(g):
-			errs = append(errs, config.FieldError{Field: "log_groups", Msg: fmt.Sprintf("%q is not a log group name (letters, digits and . - _ / #)", g)})
-		case seen[g]:
-			errs = append(errs, config.FieldError{Field: "log_groups", Msg: fmt.Sprintf("%q is listed twice", g)})
-		}
-		seen[g] = true
-	}
-	seen = map[string]bool{}
-	for _, r := range c.Regions {
-		switch {
-		case !regionRE.MatchString(r):
-			errs = append(errs, config.FieldError{Field: "regions", Msg: fmt.Sprintf("%q is not a region name such as us-east-1", r)})
-		case seen[r]:
-			errs = append(errs, config.FieldError{Field: "regions", Msg: fmt.Sprintf("%q is listed twice", r)})
-		}
-		seen[r] = true
-	}
+	errs = append(errs, awsclient.ValidateNames("log_groups", c.LogGroups, groupRE, "a log group name (letters, digits and . - _ / #)")...)
+	errs = append(errs, awsclient.ValidateRegions(c.Regions)...)
 	if strings.ContainsAny(c.LogStreamPrefix, ":*") {
 		errs = append(errs, config.FieldError{Field: "log_stream_prefix", Msg: "stream names cannot contain : or *"})
 	}
@@ -95,7 +73,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, config.FieldError{Field: "remove_log_streams",
 			Msg: "not supported: deleting a stream after reading it loses the events written to it meanwhile; set a retention period on the log group instead"})
 	}
-	if _, err := ParseDate(c.OnlyLogsAfter); err != nil {
+	if _, err := awsclient.ParseDate(c.OnlyLogsAfter); err != nil {
 		errs = append(errs, config.FieldError{Field: "only_logs_after", Msg: err.Error()})
 	}
 	errs = append(errs, positive(&c.Interval, DefaultInterval, time.Second, "interval"),
@@ -118,26 +96,4 @@ func positive(d *config.Duration, def, least time.Duration, field string) error 
 		return config.FieldError{Field: field, Msg: "must be at least " + least.String()}
 	}
 	return nil
-}
-
-// ParseDate reads only_logs_after: 2006-01-02, Wazuh's 2006-JAN-02 (any case) or
-// an RFC 3339 time. The empty string gives the zero time.
-func ParseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, nil
-	}
-	if len(s) == 11 {
-		// Wazuh's form; Go wants the month as Jan.
-		if t, err := time.Parse("2006-Jan-02", s[:5]+strings.ToUpper(s[5:6])+strings.ToLower(s[6:8])+s[8:]); err == nil {
-			return t, nil
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, fmt.Errorf("invalid date %q: want 2024-01-31, 2024-JAN-31 or an RFC 3339 time", s)
 }

@@ -49,17 +49,5 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestParseDate(t *testing.T) {
-	want := time.Date(2018, 8, 21, 0, 0, 0, 0, time.UTC)
-	for _, s := range []string{"2018-08-21", "2018-AUG-21", "2018-Aug-21", "2018-08-21T00:00:00Z"} {
-		if got, err := ParseDate(s); err != nil || !got.Equal(want) {
-			t.Errorf("ParseDate(%q) = %v, %v", s, got, err)
-		}
-	}
-	if _, err := ParseDate("21-08-2018"); err == nil {
-		t.Error("ParseDate accepted 21-08-2018")
-	}
-}
-
 // The wiring takes the interval between passes from source.Scheduled.
 var _ source.Scheduled = (*Source)(nil)

@@ -19,15 +19,10 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 	fake.Logs.Put("us-east-1", group, stream, events("e", 100, day.Add(time.Hour))...)
 	fake.Inject("DescribeLogStreams", awsfake.Throttle, awsfake.Truncate)
 	fake.Inject("GetLogEvents", awsfake.Throttle, awsfake.ServerError, awsfake.Truncate, awsfake.EmptyPage, awsfake.ExpiredToken)
-	s, err := New(cfg, settings("cw", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	got := messages(c.take())
+	s := awsfake.MustNew(t, New, cfg, settings("cw", nil, awsfake.NewClock(noon), nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	got := messages(c.Take())
 	if len(got) != 100 || got[0] != "e-0" || got[99] != "e-99" {
 		t.Errorf("%d events, want e-0 .. e-99 once each", len(got))
 	}
@@ -54,14 +49,11 @@ func TestErrorsNameRegionGroupStream(t *testing.T) {
 	fake.Logs.Put("ap-south-1", group, "b-fine", events("y", 1, day.Add(time.Hour))...)
 	fake.Inject("GetLogEvents", awsfake.Throttle, awsfake.Throttle, awsfake.Throttle)
 	var logs bytes.Buffer
-	set := settings("cw", nil, &clock{t: noon}, &logs)
+	set := settings("cw", nil, awsfake.NewClock(noon), &logs)
 	set.Retry = retry.Policy{Initial: time.Millisecond, Attempts: 3}
-	s, err := New(cfg, set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	err = run(t, s, c)
+	s := awsfake.MustNew(t, New, cfg, set)
+	c := &awsfake.Collector{}
+	err := awsfake.RunPass(t, s, c)
 	for _, want := range []string{
 		"describe log streams of ap-south-1/missing-group (page 1)", "ResourceNotFoundException",
 		"get log events of ap-south-1//aws/lambda/app/a-broken (page 1)", "ThrottlingException",
@@ -70,7 +62,7 @@ func TestErrorsNameRegionGroupStream(t *testing.T) {
 			t.Errorf("err = %v, want it to contain %q", err, want)
 		}
 	}
-	if got := messages(c.take()); len(got) != 1 || got[0] != "y-0" {
+	if got := messages(c.Take()); len(got) != 1 || got[0] != "y-0" {
 		t.Errorf("delivered %q, want the fine stream's event", got)
 	}
 	if !strings.Contains(logs.String(), `"stream":"a-broken"`) || !strings.Contains(logs.String(), `"group":"missing-group"`) {
@@ -87,15 +79,10 @@ func TestAssumeRoleWithExternalID(t *testing.T) {
 	fake.STS.AddRole(role, extID)
 	fake.Logs.Put("us-east-1", group, stream, events("e", 2, day.Add(time.Hour))...)
 	cfg.AWS.RoleARN, cfg.AWS.ExternalID, cfg.AWS.STSEndpoint = role, config.Secret(extID), fake.URL
-	s, err := New(cfg, settings("cw", nil, &clock{t: noon}, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &collector{}
-	if err := run(t, s, c); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(c.take()); n != 2 {
+	s := awsfake.MustNew(t, New, cfg, settings("cw", nil, awsfake.NewClock(noon), nil))
+	c := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, c)
+	if n := len(c.Take()); n != 2 {
 		t.Errorf("%d events, want 2", n)
 	}
 	sts := fake.Calls("AssumeRole")
@@ -111,15 +98,12 @@ func TestAssumeRoleWithExternalID(t *testing.T) {
 
 	cfg.AWS.ExternalID = "wrong-cw-external-id"
 	var logs bytes.Buffer
-	s, err = New(cfg, settings("cw", nil, &clock{t: noon}, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = run(t, s, &collector{})
+	s = awsfake.MustNew(t, New, cfg, settings("cw", nil, awsfake.NewClock(noon), &logs))
+	err := awsfake.RunPass(t, s, &awsfake.Collector{})
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") || !strings.Contains(err.Error(), "us-east-1//aws/lambda/app") {
 		t.Fatalf("err = %v, want AccessDenied naming region and group", err)
 	}
-	for _, secret := range []string{"wrong-cw-external-id", extID, testSecret} {
+	for _, secret := range []string{"wrong-cw-external-id", extID, awsfake.TestSecret} {
 		if strings.Contains(err.Error(), secret) || strings.Contains(logs.String(), secret) {
 			t.Errorf("secret %q appears in the error or the logs", secret)
 		}

@@ -1,34 +1,18 @@
 package awslogs
 
 import (
-	"os"
-	"regexp"
 	"testing"
 	"time"
 
-	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/config/configtest"
+	"github.com/skywatch-dev/skywatch/internal/source/awsfake"
 )
 
 // TestReadmeExample keeps the README's configuration example valid: it must parse,
 // decode strictly into the source's Config, validate, mean what the README says,
 // and start a source that reads log events.
 func TestReadmeExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindSubmatch(readme)
-	if m == nil {
-		t.Fatal("README.md has no ```yaml example")
-	}
-	cfg, err := config.Parse("README.md", m[1])
-	if err != nil {
-		t.Fatalf("the README example does not parse: %v", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("the README example does not validate: %v", err)
-	}
-	sc := cfg.Sources[0]
+	sc := configtest.ExampleFromREADME(t, "README.md").Sources[0]
 	if sc.Type != "aws-cloudwatch-logs" {
 		t.Fatalf("the README example's first source has type %q", sc.Type)
 	}
@@ -51,15 +35,13 @@ func TestReadmeExample(t *testing.T) {
 		fake.Logs.Put("us-east-1", g, "other", events(g, 2, day.Add(time.Hour))...)
 	}
 	c.AWS = base.AWS
-	s, err := New(c, settings(sc.Name, nil, &clock{t: noon}, nil))
+	s, err := New(c, settings(sc.Name, nil, awsfake.NewClock(noon), nil))
 	if err != nil {
 		t.Fatalf("the README example does not start: %v", err)
 	}
-	col := &collector{}
-	if err := run(t, s, col); err != nil {
-		t.Fatal(err)
-	}
-	if got := units(col.take()); len(got) != 2 || got["us-east-1//aws/eks/prod/cluster/2024/03/01/a"] != 2 {
+	col := &awsfake.Collector{}
+	awsfake.MustRunPass(t, s, col)
+	if got := awsfake.Units(col.Take()); len(got) != 2 || got["us-east-1//aws/eks/prod/cluster/2024/03/01/a"] != 2 {
 		t.Errorf("read %v, want the two prefixed streams", got)
 	}
 }

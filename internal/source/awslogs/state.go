@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/skywatch-dev/skywatch/internal/checkpoint"
+	"github.com/skywatch-dev/skywatch/internal/awsclient"
 )
 
 // Checkpoint keys, in the source's scope of the store. Group names and stream
@@ -106,10 +106,7 @@ func startKey(region, group string) string {
 // load reads the checkpoints of every stream and group.
 func (s *Source) load() error {
 	s.streams, s.starts = map[string]*streamState{}, map[string]int64{}
-	if s.state == nil {
-		return nil
-	}
-	err := s.state.ForEach(s.name, func(key string, val []byte) error {
+	return awsclient.LoadCheckpoints(s.state, s.name, func(key string, val []byte) error {
 		switch {
 		case strings.HasPrefix(key, streamPrefix):
 			st := &streamState{}
@@ -126,10 +123,6 @@ func (s *Source) load() error {
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("read checkpoints of source %s: %w", s.name, err)
-	}
-	return nil
 }
 
 // Commit writes, in one transaction, the positions acknowledgements moved, the
@@ -144,42 +137,24 @@ func (s *Source) Commit() error {
 		s.committed()
 		return nil
 	}
-	type change struct {
-		key string
-		val []byte // nil: delete
-	}
-	var changes []change
+	var changes []awsclient.Change
 	for key, st := range s.streams {
 		switch {
 		case st.deleted:
-			changes = append(changes, change{key, nil})
+			changes = append(changes, awsclient.Change{Key: key}) // delete
 		case st.dirty:
 			b, _ := json.Marshal(st)
-			changes = append(changes, change{key, b})
+			changes = append(changes, awsclient.Change{Key: key, Val: b})
 		}
 	}
 	for key := range s.newStarts {
-		changes = append(changes, change{key, strconv.AppendInt(nil, s.starts[key], 10)})
+		changes = append(changes, awsclient.Change{Key: key, Val: strconv.AppendInt(nil, s.starts[key], 10)})
 	}
 	if len(changes) == 0 {
 		return nil
 	}
-	err := s.state.Batch(func(tx *checkpoint.Tx) error {
-		for _, c := range changes {
-			var err error
-			if c.val == nil {
-				err = tx.Delete(s.name, c.key)
-			} else {
-				err = tx.Put(s.name, c.key, c.val)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("commit checkpoints of source %s: %w", s.name, err)
+	if err := awsclient.CommitCheckpoints(s.state, s.name, changes); err != nil {
+		return err
 	}
 	s.committed()
 	return nil

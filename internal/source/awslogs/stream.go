@@ -112,7 +112,7 @@ func (r *streamReader) read(ctx context.Context, api *cloudwatchlogs.Client, sta
 	empty := 0
 	for page := 1; ; page++ {
 		var out *cloudwatchlogs.GetLogEventsOutput
-		err := call(ctx, r.src.policy, r.src.creds, func(ctx context.Context) error {
+		err := r.src.sess.Call(ctx, func(ctx context.Context) error {
 			var cerr error
 			out, cerr = api.GetLogEvents(ctx, in)
 			return cerr
@@ -201,9 +201,9 @@ func (r *streamReader) flush(ctx context.Context) error {
 	seq := st.tr.sent
 	st.tr.sent++
 	s.mu.Unlock()
-	s.flight.add()
+	s.flight.Add()
 	b.Ack = func(err error) {
-		defer s.flight.done()
+		defer s.flight.Done()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		st.ack(seq, pos, err)
