@@ -216,6 +216,11 @@ func (s *Sink) open() error {
 	}
 	_, statErr := os.Stat(s.path)
 	created := errors.Is(statErr, fs.ErrNotExist)
+	if !created {
+		if err := trimTornLine(s.path); err != nil {
+			return fmt.Errorf("file sink: open %s: %w", s.path, err)
+		}
+	}
 	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, s.mode)
 	if err != nil {
 		return fmt.Errorf("file sink: open: %w", err)
@@ -338,4 +343,50 @@ func syncDir(dir string) error {
 		return nil // some file systems cannot sync directories; nothing more to do
 	}
 	return err
+}
+
+// trimTornLine cuts a partial last line left by a process killed in the middle of a
+// write. Such a line was never flushed as a whole, so no source unit was
+// acknowledged for it: the alert will be written again, and cutting keeps the file
+// one valid JSON object per line.
+func trimTornLine(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err
+	}
+	size := st.Size()
+	var last [1]byte
+	if _, err := f.ReadAt(last[:], size-1); err != nil {
+		return err
+	}
+	if last[0] == '\n' {
+		return nil
+	}
+	// Look back for the end of the last complete line.
+	buf := make([]byte, 64<<10)
+	end := size
+	for end > 0 {
+		start := max(end-int64(len(buf)), 0)
+		chunk := buf[:end-start]
+		if _, err := f.ReadAt(chunk, start); err != nil {
+			return err
+		}
+		if i := bytes.LastIndexByte(chunk, '\n'); i >= 0 {
+			return truncateSync(f, start+int64(i)+1)
+		}
+		end = start
+	}
+	return truncateSync(f, 0)
+}
+
+func truncateSync(f *os.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
 }

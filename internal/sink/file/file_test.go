@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/sink"
 	"github.com/skywatch-dev/skywatch/internal/sink/file"
 )
@@ -190,5 +191,29 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("New = %v, want an error containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestTornLastLineIsCutOnOpen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "alerts.json")
+	if err := os.WriteFile(path, []byte("{\"a\":1}\n{\"b\":2}\n{\"c\":"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	cfg := file.DefaultConfig()
+	cfg.Path = config.Path(path)
+	s, err := file.New(cfg, file.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(context.Background(), []sink.Record{{JSON: []byte(`{"d":4}`), ID: "d", Level: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(path)
+	if string(got) != "{\"a\":1}\n{\"b\":2}\n{\"d\":4}\n" {
+		t.Fatalf("file is %q, want the torn line gone and the new alert on its own line", got)
 	}
 }
