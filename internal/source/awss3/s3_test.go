@@ -3,6 +3,7 @@ package awss3
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -243,4 +244,45 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b)
+}
+
+func TestExpiredCredentialsLeaveObjectsForTheNextPoll(t *testing.T) {
+	f := newFakeS3(t, bucket)
+	f.put(t, bucket, ctKey("111122223333", "us-east-1", "2024/05/01", "x"), gzipped(trail(3, "A")))
+	expired := true
+	f.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if !expired || r.Method != http.MethodGet || !strings.HasSuffix(r.URL.Path, ".json.gz") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>`))
+		return true
+	})
+	state := openState(t)
+	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+	var logs strings.Builder
+	cfg := testConfig(f.srv.URL, bucket)
+	s := newWithClient(cfg, Settings{Name: "trail", State: state, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))}, f.client)
+	c := &collector{}
+	if err := s.Run(t.Context(), c.emit); err != nil {
+		t.Fatal(err)
+	}
+	s.Commit()
+	if len(c.events) != 0 || s.Stats().Errors == 0 {
+		t.Fatalf("with expired credentials: %d events, %d errors", len(c.events), s.Stats().Errors)
+	}
+	if !strings.Contains(logs.String(), "ExpiredToken") || !strings.Contains(logs.String(), "_x.json.gz") {
+		t.Errorf("the error does not name the cause and the key:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "secret-test-key") {
+		t.Fatal("the secret key appears in the logs")
+	}
+	expired = false
+	c2 := &collector{}
+	poll(t, f, cfg, state, now, c2)
+	if len(c2.events) != 3 {
+		t.Fatalf("after renewal: %d events, want the 3 left unread", len(c2.events))
+	}
 }
