@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skywatch-dev/skywatch/internal/alert"
 	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/rules"
@@ -14,8 +15,15 @@ func (d detector) NewMatcher() pipeline.Matcher {
 	return &matcher{m: d.eng.NewMatcher()}
 }
 
+// arenaChunk is how much alert JSON one allocation holds.
+const arenaChunk = 256 << 10
+
 type matcher struct {
 	m *rules.Matcher
+	a alert.Alert
+	// arena holds encoded alerts. Records point into it until they are written, so
+	// a full chunk is never reused: the next alerts go to a fresh one.
+	arena []byte
 }
 
 // Analyze matches one event and appends its alert, if it has one.
@@ -24,12 +32,18 @@ func (m *matcher) Analyze(ev *event.Event, out []sink.Record) []sink.Record {
 	if !res.Logged {
 		return out
 	}
-	a := m.m.Alert(res)
+	m.m.AlertInto(res, &m.a)
+	need := 1024 + 2*len(m.a.Data) + len(m.a.FullLog) + len(m.a.PreviousOutput)
+	if cap(m.arena)-len(m.arena) < need {
+		m.arena = make([]byte, 0, max(arenaChunk, need))
+	}
+	start := len(m.arena)
+	m.arena = m.a.AppendJSON(m.arena)
 	return append(out, sink.Record{
-		JSON:   a.AppendJSON(make([]byte, 0, 1024+2*len(a.Data))),
-		ID:     a.ID,
-		Level:  a.Rule.Level,
-		RuleID: a.Rule.ID,
-		Groups: a.Rule.Groups,
+		JSON:   m.arena[start:len(m.arena):len(m.arena)],
+		ID:     m.a.ID,
+		Level:  m.a.Rule.Level,
+		RuleID: m.a.Rule.ID,
+		Groups: m.a.Rule.Groups,
 	})
 }

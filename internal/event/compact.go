@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -83,6 +84,13 @@ func (f *Flattener) compactValue(dst []byte) []byte {
 
 // compactString re-encodes the string at f.pos as strict JSON.
 func (f *Flattener) compactString(dst []byte) []byte {
+	// Fast path: a string whose raw text is printable ASCII is already valid JSON,
+	// escapes included (they were checked when the document was validated).
+	if end, ok := f.rawASCIIString(); ok {
+		dst = append(dst, f.src[f.pos:end]...)
+		f.pos = end
+		return dst
+	}
 	start := len(f.val)
 	f.val = f.appendString(f.val)
 	s := f.val[start:]
@@ -120,6 +128,48 @@ func (f *Flattener) compactString(dst []byte) []byte {
 	}
 	f.val = f.val[:start]
 	return append(dst, '"')
+}
+
+// rawASCIIString returns the end (after the closing quote) of the string at f.pos
+// when every byte of its raw text is printable ASCII.
+func (f *Flattener) rawASCIIString() (int, bool) {
+	i := f.pos + 1
+	for {
+		q := quoteOrBackslash(f.src[i:])
+		if q < 0 {
+			return 0, false
+		}
+		if !printableASCII(f.src[i : i+q]) {
+			return 0, false
+		}
+		i += q
+		if f.src[i] == '"' {
+			return i + 1, true
+		}
+		// A backslash escape: skip it (\uXXXX is printable too).
+		if i+1 >= len(f.src) || f.src[i+1] < 0x20 || f.src[i+1] >= 0x80 {
+			return 0, false
+		}
+		i += 2
+	}
+}
+
+// printableASCII reports whether b holds only bytes 0x20..0x7f.
+func printableASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// A byte below 0x20 or at/above 0x80.
+		if (w-0x2020202020202020|w)&swarHighs != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] < 0x20 || b[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // strictNumber reports whether b is a number in strict JSON syntax.

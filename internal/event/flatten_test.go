@@ -134,7 +134,7 @@ func TestFlattenSyntaxErrors(t *testing.T) {
 
 func TestCompact(t *testing.T) {
 	cases := []struct{ in, want string }{
-		{`{"a": 1, "b": [1, 2.5, {"c": null}], "d": "x\u00e9"}`, `{"a":1,"b":[1,2.5,{"c":null}],"d":"xé"}`},
+		{`{"a": 1, "b": [1, 2.5, {"c": null}], "d": "x\u00e9"}`, `{"a":1,"b":[1,2.5,{"c":null}],"d":"x\u00e9"}`},
 		{`{"n": 01, "m": -.5, "k": 1.}`, `{"n":1,"m":-0.5,"k":1}`},
 		{"{\"s\": \"bad\xffutf8\"}", `{"s":"bad\ufffdutf8"}`},
 		{"{\"s\": \"ctl\x01\"}", `{"s":"ctl\u0001"}`},

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"regexp"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 	"strconv"
 	"strings"
 
@@ -73,6 +75,13 @@ func (b *Builder) compileRule(s RuleSpec) *Rule {
 	r.DescText = s.Description
 	r.Description = parseDescription(s.Description, b.rs.Fields)
 	b.ruleOutput(r, s)
+	r.idText = itoa(r.ID)
+	if r.Mitre != nil {
+		r.alertMitre = &alert.Mitre{ID: r.Mitre.ID, Tactic: r.Mitre.Tactic, Technique: r.Mitre.Technique}
+	}
+	for _, c := range r.Compliance {
+		r.alertCompliance = append(r.alertCompliance, alert.Compliance{Name: c.Name, Values: c.Values})
+	}
 	b.ruleConditions(r, s)
 	b.ruleLists(r, s)
 	b.ruleCorrelation(r, s)

@@ -39,6 +39,7 @@ type Matcher struct {
 	now  time.Time
 
 	manager    []byte
+	dataBuf    []byte
 	prevRule   *Rule
 	prevOutput []string
 	matched    int // level the current event was marked with by a correlation

@@ -10,19 +10,29 @@ import (
 // next Process. When res.Rule is nil (no rule matched) the alert has no rule section,
 // as logtest shows such events.
 func (m *Matcher) Alert(res Result) *alert.Alert {
+	a := &alert.Alert{}
+	m.AlertInto(res, a)
+	a.Data = append([]byte(nil), a.Data...)
+	return a
+}
+
+// AlertInto is Alert writing into a, for callers that encode the alert at once: a's
+// Data is the Matcher's scratch space and is only valid until the next call.
+func (m *Matcher) AlertInto(res Result, a *alert.Alert) {
 	r := res.Rule
 	if r == nil {
 		r = &noRule
 	}
 	ev := m.ev
 	d := m.d
-	a := &alert.Alert{
+	*a = alert.Alert{
 		NoRule:    res.Rule == nil,
 		Timestamp: m.now,
 		Rule: alert.Rule{
 			Level:        r.Level,
 			Description:  r.Description.expand(m),
-			ID:           itoa(r.ID),
+			ID:           r.idText,
+			Mitre:        r.alertMitre,
 			CVE:          r.CVE,
 			Info:         r.Info,
 			Frequency:    r.Frequency,
@@ -31,10 +41,14 @@ func (m *Matcher) Alert(res Result) *alert.Alert {
 			NoCounter:    r.NoCounter,
 			Mail:         r.Mail,
 			Groups:       r.Groups,
+			Compliance:   r.alertCompliance,
 		},
 		Agent:    alert.Agent{ID: ev.AgentID, Name: ev.AgentName},
 		Manager:  m.rs.Options.ManagerName,
 		Location: ev.Location,
+	}
+	if res.Rule == nil {
+		a.Rule.ID = "0"
 	}
 	if a.Agent.ID == "" {
 		a.Agent.ID = "000"
@@ -44,12 +58,6 @@ func (m *Matcher) Alert(res Result) *alert.Alert {
 	}
 	if r.HasCorrelation && r.Frequency == 0 {
 		a.Rule.Frequency = 2
-	}
-	if r.Mitre != nil {
-		a.Rule.Mitre = &alert.Mitre{ID: r.Mitre.ID, Tactic: r.Mitre.Tactic, Technique: r.Mitre.Technique}
-	}
-	for _, c := range r.Compliance {
-		a.Rule.Compliance = append(a.Rule.Compliance, alert.Compliance{Name: c.Name, Values: c.Values})
 	}
 	if len(res.PreviousOutput) >= 2 {
 		a.PreviousOutput = strings.Join(res.PreviousOutput, "\n")
@@ -63,23 +71,23 @@ func (m *Matcher) Alert(res Result) *alert.Alert {
 			a.Decoder.Parent = d.reported.Parent.Name
 		}
 	}
-	a.Data = m.data()
+	m.dataBuf = m.data(m.dataBuf[:0])
+	a.Data = m.dataBuf
 	a.ID = alert.ID(ev.Origin.Source, ev.Origin.Unit, ev.Origin.Offset, a.Rule.ID)
-	return a
 }
 
 // data renders the alert's data object: the event's own JSON (types kept) when the
 // JSON decoder decoded it, otherwise the decoded fields as Wazuh nests them.
-func (m *Matcher) data() []byte {
+func (m *Matcher) data(dst []byte) []byte {
 	d := m.d
 	if d.decoder != nil && d.decoder.Plugin == PluginJSON {
-		out, err := m.flat.Compact(make([]byte, 0, len(d.jsonText)), d.jsonText)
-		if err == nil && len(out) > 2 && out[0] == '{' {
+		out, err := m.flat.Compact(dst, d.jsonText)
+		if err == nil && len(out) > len(dst)+2 && out[len(dst)] == '{' {
 			return out
 		}
-		return nil
+		return dst
 	}
-	return m.fieldsData()
+	return append(dst, m.fieldsData()...)
 }
 
 // noRule stands in for the rule of an event that matched none.

@@ -7,6 +7,7 @@
 package rules
 
 import (
+	"github.com/skywatch-dev/skywatch/internal/alert"
 	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/mitre"
 )
@@ -192,6 +193,11 @@ type Rule struct {
 	// HasCorrelation is true for rules with if_matched_*: their alerts carry
 	// rule.frequency.
 	HasCorrelation bool
+
+	// idText, alertMitre and alertCompliance are the alert's rule fields, built once.
+	idText          string
+	alertMitre      *alert.Mitre
+	alertCompliance []alert.Compliance
 
 	Children []*Rule
 	priority int
