@@ -18,6 +18,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awsinspector"
 	"github.com/skywatch-dev/skywatch/internal/source/awslogs"
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
+	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 )
 
@@ -28,6 +29,8 @@ type Env struct {
 	ManagerName string
 	MaxEventB   int
 	Now         func() time.Time
+	// Once is set for `run --once`: queue sources drain and return.
+	Once bool
 }
 
 // sourceFactory builds one source type from its configuration section.
@@ -42,6 +45,7 @@ var sourceTypes = map[string]sourceFactory{
 	"aws-s3":              newS3Source,
 	"aws-inspector":       newInspectorSource,
 	"aws-cloudwatch-logs": newCloudWatchLogsSource,
+	"aws-sqs":             newSQSSource,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -103,6 +107,17 @@ func newCloudWatchLogsSource(sc config.SourceConfig, env Env) (source.Source, er
 	}
 	return awslogs.New(cfg, awslogs.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
+	})
+}
+
+func newSQSSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := awssqs.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return awssqs.New(cfg, awssqs.Settings{
+		Name: sc.Name, Logger: env.Logger, AgentName: env.ManagerName,
+		MaxRecordBytes: env.MaxEventB, Now: env.Now, Once: env.Once,
 	})
 }
 

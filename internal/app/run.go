@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (Summary, error) 
 	}
 	defer state.Close()
 	env := Env{State: state, Logger: opt.Logger, ManagerName: cfg.ManagerName,
-		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now}
+		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now, Once: opt.Once}
 	outputs, sources, err := build(cfg, env)
 	defer func() {
 		for _, o := range outputs {
