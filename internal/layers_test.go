@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"internal/source/awsinspector": {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
 	"internal/source/awslogs":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
 	"internal/source/awsfake":      {"internal/source", "internal/event", "internal/checkpoint", "internal/awsclient", "internal/retry"}, // protocol fakes and harness for tests
+	"internal/source/awssqs":       {"internal/source", "internal/event", "internal/config", "internal/decode/awsevent", "internal/awsclient", "internal/retry", "internal/source/awss3"},
 	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
 	// Runtime.
 	"internal/pipeline": {"internal/event", "internal/sink", "internal/source", "internal/retry"},
