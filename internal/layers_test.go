@@ -49,7 +49,8 @@ var allowed = map[string][]string{
 	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
 	// Runtime.
 	"internal/pipeline": {"internal/event", "internal/sink", "internal/source", "internal/retry"},
-	"internal/ruletest": {"internal/rules", "internal/event"},
+	"internal/ruletest": {"internal/rules", "internal/event", "internal/alert"},
+	"internal/ruledoc":  {"internal/rules"},
 	// Wiring.
 	"internal/app": {"*"},
 	// Benchmark tooling, not shipped.

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/skywatch-dev/skywatch/internal/rules"
+	"github.com/skywatch-dev/skywatch/internal/rules/wazuhxml"
+	"github.com/skywatch-dev/skywatch/internal/ruleset"
 	"github.com/skywatch-dev/skywatch/internal/ruletest"
 )
 
@@ -62,7 +64,18 @@ func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	tests := fs.Args()
+	var tests []string
+	builtinTests := false
+	for _, a := range fs.Args() {
+		if a == wazuhxml.BuiltinName {
+			builtinTests = true // the embedded ruleset's own tests
+			continue
+		}
+		tests = append(tests, a)
+	}
+	if builtinTests && len(paths) == 0 {
+		paths = append(paths, wazuhxml.BuiltinName)
+	}
 	rulePaths := append([]string(nil), paths...)
 	// A Wazuh ruleset folder carries its tests and the extra rules they need.
 	for _, p := range paths {
@@ -75,8 +88,8 @@ func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if len(tests) == 0 {
-		fmt.Fprintln(stderr, "skywatch rules test: no test files given")
+	if len(tests) == 0 && !builtinTests {
+		fmt.Fprintln(stderr, "skywatch rules test: no test files given (a file, a folder, or 'builtin')")
 		return exitUsage
 	}
 	opt := rules.Options{ManagerName: managerName()}
@@ -91,19 +104,16 @@ func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "skywatch rules test: %d errors loading rules\n", n)
 		return exitFailure
 	}
-	files, err := ruletest.FindFiles(tests)
+	var files []string
+	if len(tests) > 0 {
+		files, err = ruletest.FindFiles(tests)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "skywatch rules test: %v\n", err)
 		return exitFailure
 	}
 	total, failed := 0, 0
-	for _, f := range files {
-		res, err := ruletest.RunFile(rs, f)
-		if err != nil {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-			failed++
-			continue
-		}
+	report := func(res []ruletest.CaseResult) {
 		for _, c := range res {
 			total++
 			if c.Passed {
@@ -116,9 +126,46 @@ func cmdRulesTest(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "FAIL %s\n     %s\n", c.Name, strings.ReplaceAll(c.Detail, "\n", "\n     "))
 		}
 	}
+	if builtinTests {
+		res, err := builtinSuites(rs)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			failed++
+		}
+		report(res)
+	}
+	for _, f := range files {
+		res, err := ruletest.RunFile(rs, f)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+			failed++
+			continue
+		}
+		report(res)
+	}
 	fmt.Fprintf(stdout, "%d/%d cases passed\n", total-failed, total)
 	if failed > 0 {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// builtinSuites runs the tests embedded with the builtin ruleset.
+func builtinSuites(rs *rules.Ruleset) ([]ruletest.CaseResult, error) {
+	fsys := ruleset.FS()
+	names, err := ruletest.SuiteFiles(fsys, "tests")
+	if err != nil {
+		return nil, err
+	}
+	var out []ruletest.CaseResult
+	for _, n := range names {
+		res, err := ruletest.RunSuiteFS(rs, fsys, n, "builtin:"+n)
+		if err != nil {
+			return out, err
+		}
+		for _, r := range res {
+			out = append(out, r.CaseResult)
+		}
+	}
+	return out, nil
 }

@@ -35,6 +35,9 @@ const (
 type FlattenOptions struct {
 	Nulls  NullMode
 	Arrays ArrayMode
+	// Prefix, when set, is put in front of every key (Prefix + "." + key), and no
+	// key counts as top-level. It is a skywatch extension (decoder json_prefix).
+	Prefix string
 }
 
 // FieldWriter receives flattened fields in document order. key and val are only
@@ -98,6 +101,14 @@ func (f *Flattener) Flatten(js []byte, opt FlattenOptions, w FieldWriter) error 
 		return nil
 	}
 	f.key = f.key[:0]
+	if opt.Prefix != "" {
+		h := uint64(hashSeed)
+		for i := 0; i < len(opt.Prefix); i++ {
+			h = hashByte(h, opt.Prefix[i])
+		}
+		f.key = append(f.key, opt.Prefix...)
+		return f.object(len(f.key), false, h)
+	}
 	return f.object(0, true, hashSeed)
 }
 

@@ -184,3 +184,10 @@ func TestQuoteOrBackslash(t *testing.T) {
 		}
 	}
 }
+
+func TestFlattenPrefix(t *testing.T) {
+	got, err := flatten(t, `{"logName":"l","protoPayload":{"methodName":"m"}}`, FlattenOptions{Prefix: "gcp"})
+	if err != nil || len(got) != 2 || got[0] != (kv{"gcp.logName", "l", false}) || got[1] != (kv{"gcp.protoPayload.methodName", "m", false}) {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+}

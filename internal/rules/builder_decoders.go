@@ -99,6 +99,7 @@ func (b *Builder) setPlugin(d *Decoder, s DecoderSpec) {
 }
 
 func (b *Builder) setJSONOptions(d *Decoder, s DecoderSpec) {
+	d.JSON.Prefix = s.JSONPrefix
 	switch strings.ToLower(s.JSONNullField) {
 	case "", "string":
 	case "discard":

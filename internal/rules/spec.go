@@ -102,4 +102,7 @@ type DecoderSpec struct {
 	JSONNullField    string
 	JSONArrayStruct  string
 	HasJSONNullField bool
+	// JSONPrefix is skywatch's json_prefix extension: the JSON plugin puts it in
+	// front of every key.
+	JSONPrefix string
 }

@@ -7,8 +7,9 @@ import (
 	"io/fs"
 )
 
-//go:embed decoders rules lists
+//go:embed decoders rules lists tests
 var files embed.FS
 
-// FS returns the embedded ruleset, with rules/, decoders/ and lists/ at its root.
+// FS returns the embedded ruleset, with rules/, decoders/, lists/ and its tests/ at
+// its root.
 func FS() fs.FS { return files }

@@ -67,11 +67,23 @@ func FindFiles(paths []string) ([]string, error) {
 }
 
 func isTestFile(p string) bool {
-	return strings.HasSuffix(p, ".ini")
+	return strings.HasSuffix(p, ".ini") || isSuite(p)
 }
 
-// RunFile runs the cases of one test file against a fresh engine state per session.
+// RunFile runs the cases of one test file (Wazuh .ini or skywatch YAML) against a
+// fresh engine state per session or case.
 func RunFile(rs *rules.Ruleset, path string) ([]CaseResult, error) {
+	if isSuite(path) {
+		res, err := RunSuiteFS(rs, os.DirFS(filepath.Dir(path)), filepath.Base(path), path)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]CaseResult, len(res))
+		for i := range res {
+			out[i] = res[i].CaseResult
+		}
+		return out, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("run rule tests: %w", err)

@@ -89,6 +89,9 @@ func decoderElement(s *rules.DecoderSpec, c *Node) error {
 		s.HasJSONNullField = true
 	case "json_array_structure":
 		s.JSONArrayStruct = strings.TrimSpace(c.Text)
+	case "json_prefix":
+		// skywatch extension: prefix every key of the JSON plugin's fields.
+		s.JSONPrefix = strings.TrimSpace(c.Text)
 	default:
 		return fmt.Errorf("unknown element <%s>", c.Name)
 	}
