@@ -54,7 +54,8 @@ var allowed = map[string][]string{
 	// Wiring.
 	"internal/app": {"*"},
 	// Benchmark tooling, not shipped.
-	"tools/fakes3": nil,
+	"tools/fakes3":   nil,
+	"tools/ruleeval": {"internal/event", "internal/rules", "internal/rules/wazuhxml", "internal/ruleset"},
 	// Binary: wiring and the pieces its commands drive directly.
 	"cmd/skywatch": {"internal/app", "internal/config", "internal/rules", "internal/rules/wazuhxml",
 		"internal/ruleset", "internal/ruletest", "internal/event", "internal/alert"},
