@@ -29,6 +29,8 @@ commands:
   rules check [PATH]...            load rules, decoders and lists; report every error
   rules test [--rules P]... [PATH]...
                                    run rule test cases (.ini and skywatch YAML)
+  lists import [--csv] [--column C] [--value-column C] [--value V] -o OUT FEED...
+                                   turn address feeds into a CDB list
   version                          print the version
 `
 
@@ -53,6 +55,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdRulesCheck(args[2:], stdout, stderr)
 		case "test":
 			return cmdRulesTest(args[2:], stdout, stderr)
+		}
+	case "lists":
+		if len(args) >= 2 && args[1] == "import" {
+			return cmdListsImport(args[2:], stdin, stdout, stderr)
 		}
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "skywatch %s\n", version)
