@@ -57,7 +57,7 @@ var allowed = map[string][]string{
 	"tools/fakes3":   nil,
 	"tools/ruleeval": {"internal/event", "internal/rules", "internal/rules/wazuhxml", "internal/ruleset"},
 	// Binary: wiring and the pieces its commands drive directly.
-	"cmd/skywatch": {"internal/app", "internal/config", "internal/rules", "internal/rules/wazuhxml",
+	"cmd/skywatch": {"internal/app", "internal/config", "internal/rules", "internal/rules/cdb", "internal/rules/wazuhxml",
 		"internal/ruleset", "internal/ruletest", "internal/event", "internal/alert"},
 }
 

@@ -5,8 +5,8 @@
 //
 // It also holds what the sources that poll AWS APIs share around those calls:
 // Session (regions, retries with credential refresh), ParseDate and
-// ValidateRegions for their settings, and Inflight, LoadCheckpoints and
-// CommitCheckpoints for their passes.
+// ValidateRegions for their settings, and Inflight (with Inflight.Pass, the
+// outline of a pass), LoadCheckpoints and CommitCheckpoints for their passes.
 package awsclient
 
 import (

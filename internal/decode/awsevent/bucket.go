@@ -10,13 +10,13 @@ func appendLogInfo(dst []byte, alias, key, bucket string, withAlias bool) []byte
 	dst = append(dst, '{')
 	if withAlias {
 		dst = append(dst, `"aws_account_alias": `...)
-		dst = appendTextString(dst, alias)
+		dst = AppendTextString(dst, alias)
 		dst = append(dst, ", "...)
 	}
 	dst = append(dst, `"log_file": `...)
-	dst = appendTextString(dst, key)
+	dst = AppendTextString(dst, key)
 	dst = append(dst, `, "s3bucket": `...)
-	dst = appendTextString(dst, bucket)
+	dst = AppendTextString(dst, bucket)
 	return append(dst, '}')
 }
 

@@ -41,11 +41,11 @@ func (e *Encoder) cloudTrail(dst []byte, root int32, info LogInfo, account strin
 		dst = e.emitMember(dst, logInfo)
 	} else {
 		dst = append(dst, `{"aws_account_alias": `...)
-		dst = appendTextString(dst, info.AccountAlias)
+		dst = AppendTextString(dst, info.AccountAlias)
 		dst = append(dst, `, "log_file": `...)
-		dst = appendTextString(dst, info.LogFile)
+		dst = AppendTextString(dst, info.LogFile)
 		dst = append(dst, `, "s3bucket": `...)
-		dst = appendTextString(dst, info.Bucket)
+		dst = AppendTextString(dst, info.Bucket)
 		dst = append(dst, '}')
 	}
 
@@ -62,7 +62,7 @@ func (e *Encoder) cloudTrail(dst []byte, root int32, info LogInfo, account strin
 			dst = append(dst, `"cloudtrail"`...)
 			seenSource = true
 		case keyAccountID:
-			dst = appendTextString(dst, account)
+			dst = AppendTextString(dst, account)
 			seenAccount = true
 		case keySourceIPCopy:
 			seenIP = true
@@ -101,7 +101,7 @@ func (e *Encoder) cloudTrail(dst []byte, root int32, info LogInfo, account strin
 	}
 	if !seenAccount {
 		dst = append(dst, `, "aws_account_id": `...)
-		dst = appendTextString(dst, account)
+		dst = AppendTextString(dst, account)
 	}
 	if ipVal >= 0 && !seenIP {
 		dst = append(dst, `, "source_ip_address": `...)

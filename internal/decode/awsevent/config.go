@@ -209,7 +209,7 @@ func (p *parser) createdTime(m int32) error {
 		return nil
 	}
 	var buf [32]byte
-	lit := appendFloatRepr(buf[:0], f)
+	lit := AppendFloatRepr(buf[:0], f)
 	off, end := p.syn(lit)
 	v := p.newNode(kNum)
 	p.nodes[v].off, p.nodes[v].end = off, end

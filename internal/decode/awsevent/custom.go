@@ -274,7 +274,7 @@ func (p *parser) appendStr(dst []byte, v int32) []byte {
 		case math.IsInf(f, -1):
 			return append(dst, "-inf"...)
 		}
-		return appendFloatRepr(dst, f)
+		return AppendFloatRepr(dst, f)
 	}
 	return dst
 }

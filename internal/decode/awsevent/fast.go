@@ -246,7 +246,7 @@ func (s *streamer) appendScalarStr(dst []byte, i int) ([]byte, int, bool) {
 			case math.IsInf(f, -1):
 				dst = append(dst, "-inf"...)
 			default:
-				dst = appendFloatRepr(dst, f)
+				dst = AppendFloatRepr(dst, f)
 			}
 		}
 		dst, i = append(dst, '"'), end

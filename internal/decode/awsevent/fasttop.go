@@ -193,11 +193,11 @@ func (e *Encoder) fastRequestParameters(dst []byte, i int) ([]byte, int, bool) {
 func (e *Encoder) header(info LogInfo) []byte {
 	if e.hdr == nil || info != e.hdrInfo {
 		h := append(e.hdr[:0], `{"integration": "aws", "aws": {"log_info": {"aws_account_alias": `...)
-		h = appendTextString(h, info.AccountAlias)
+		h = AppendTextString(h, info.AccountAlias)
 		h = append(h, `, "log_file": `...)
-		h = appendTextString(h, info.LogFile)
+		h = AppendTextString(h, info.LogFile)
 		h = append(h, `, "s3bucket": `...)
-		h = appendTextString(h, info.Bucket)
+		h = AppendTextString(h, info.Bucket)
 		e.hdr, e.hdrInfo = append(h, '}'), info
 	}
 	return e.hdr
@@ -206,7 +206,7 @@ func (e *Encoder) header(info LogInfo) []byte {
 // accountJSON returns the account id as a JSON string, cached like header.
 func (e *Encoder) accountJSON(account string) []byte {
 	if e.acctJSON == nil || account != e.acct {
-		e.acctJSON, e.acct = appendTextString(e.acctJSON[:0], account), account
+		e.acctJSON, e.acct = AppendTextString(e.acctJSON[:0], account), account
 	}
 	return e.acctJSON
 }

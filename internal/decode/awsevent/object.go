@@ -245,7 +245,7 @@ func (o *ObjectReader) initAccount() {
 
 func (o *ObjectReader) setAccount(acct string) {
 	o.acct = acct
-	o.acctJSON = appendTextString(o.acctJSON[:0], acct)
+	o.acctJSON = AppendTextString(o.acctJSON[:0], acct)
 }
 
 // learnAccount takes the account from member field of a record when the
@@ -269,7 +269,7 @@ func (o *ObjectReader) initText() {
 	case ServerAccess:
 		src = "s3_server_access"
 	}
-	a, b := o.t.constant(appendTextString(nil, src))
+	a, b := o.t.constant(AppendTextString(nil, src))
 	o.srcConst = [2]int32{a, b}
 	switch o.typ {
 	case ALB:

@@ -76,9 +76,10 @@ func appendJSONString(dst, raw []byte, plain bool) []byte {
 	return append(dst, '"')
 }
 
-// appendTextString writes a JSON string from UTF-8 text such as a Go string;
-// invalid bytes become U+FFFD.
-func appendTextString(dst []byte, s string) []byte {
+// AppendTextString appends s, UTF-8 text such as a Go string, as the JSON
+// string json.dumps writes for it: printable ASCII as is (quote and backslash
+// escaped), everything else escaped (ensure_ascii). Invalid bytes become U+FFFD.
+func AppendTextString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		if c := s[i]; c >= 0x20 && c < 0x7f {
@@ -96,7 +97,7 @@ func appendTextString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-// appendTextBytes is appendTextString for text held in a byte slice.
+// appendTextBytes is AppendTextString for text held in a byte slice.
 func appendTextBytes(dst, s []byte) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
@@ -128,7 +129,7 @@ func appendNumber(dst, lit []byte, float bool) ([]byte, error) {
 	if math.IsInf(f, 0) {
 		return dst, errNonFinite
 	}
-	return appendFloatRepr(dst, f), nil
+	return AppendFloatRepr(dst, f), nil
 }
 
 // appendInt writes an integer literal: Python's int keeps every digit, and only
@@ -140,11 +141,12 @@ func appendInt(dst, lit []byte) []byte {
 	return append(dst, lit...)
 }
 
-// appendFloatRepr writes Python's repr of a finite float: the shortest digits
-// that round-trip, positional when the decimal exponent is in [-4, 16), else
-// scientific with a signed exponent of at least two digits; integral values
-// keep a ".0".
-func appendFloatRepr(dst []byte, f float64) []byte {
+// AppendFloatRepr appends Python's repr of a finite float, which is also how
+// json.dumps writes it: the shortest digits that round-trip, positional when the
+// decimal exponent is in [-4, 16), else scientific with a signed exponent of at
+// least two digits; integral values keep a ".0". Callers decide what NaN and
+// infinities become.
+func AppendFloatRepr(dst []byte, f float64) []byte {
 	if f == 0 {
 		if math.Signbit(f) {
 			return append(dst, "-0.0"...)

@@ -33,7 +33,7 @@ func (e *Encoder) appendRepr(dst []byte, id int32) []byte {
 		case math.IsInf(f, -1):
 			return append(dst, "-inf"...)
 		}
-		return appendFloatRepr(dst, f)
+		return AppendFloatRepr(dst, f)
 	case kStr:
 		return appendStrRepr(dst, e.p.src[nd.off:nd.end])
 	case kArr:

@@ -51,7 +51,7 @@ func TestFloatRepr(t *testing.T) {
 		{0.001, "0.001"}, {123e-20, "1.23e-18"}, {-1.5e-10, "-1.5e-10"}, {-42, "-42.0"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
-			if got := string(appendFloatRepr(nil, tc.in)); got != tc.want {
+			if got := string(AppendFloatRepr(nil, tc.in)); got != tc.want {
 				t.Errorf("repr(%v) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
@@ -67,7 +67,7 @@ func TestFloatReprRoundTrips(t *testing.T) {
 			f = 1e-300 * float64(i)
 		}
 		for _, v := range []float64{f, -f, 1 / f} {
-			s := appendFloatRepr(nil, v)
+			s := AppendFloatRepr(nil, v)
 			back, err := strconv.ParseFloat(string(s), 64)
 			if err != nil || back != v {
 				t.Fatalf("repr %s of %v does not round-trip: %v %v", s, v, back, err)

@@ -62,7 +62,7 @@ func (t *textRec) key(name string, none bool) int32 {
 	if none {
 		t.keyJSON = append(t.keyJSON, `"null"`...)
 	} else {
-		t.keyJSON = appendTextString(t.keyJSON, name)
+		t.keyJSON = AppendTextString(t.keyJSON, name)
 	}
 	k.end = int32(len(t.keyJSON))
 	t.keys = append(t.keys, k)

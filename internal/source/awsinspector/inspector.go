@@ -10,7 +10,6 @@ package awsinspector
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -125,37 +124,28 @@ func (s *Source) Stats() source.Stats {
 // batches to be acknowledged. A failing region does not stop the others; the
 // errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.Wait(ctx); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	var err error
-	if s.regions == nil {
-		err = s.load()
-	}
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, c := range s.clients {
-		if err := s.pass(ctx, c, emit); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	return s.flight.Pass(ctx, s.begin, func(yield func(error) bool) {
+		for _, c := range s.clients {
+			err := s.pass(ctx, c, emit)
+			if err != nil && ctx.Err() == nil {
+				s.stats.errors.Add(1)
+				s.log.Warn("aws-inspector: region pass failed", "source", s.name, "region", c.region, "err", err)
 			}
-			s.stats.errors.Add(1)
-			s.log.Warn("aws-inspector: region pass failed", "source", s.name, "region", c.region, "err", err)
-			errs = append(errs, err)
+			if !yield(err) {
+				return
+			}
 		}
+	}, s.Commit)
+}
+
+// begin loads the checkpoints before the first pass.
+func (s *Source) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.regions == nil {
+		return s.load()
 	}
-	if s.flight.Count() == 0 {
-		// Nothing is waiting for an acknowledgement (and so for a Commit): write
-		// what the pass settled now, e.g. the first run's starting point.
-		if err := s.Commit(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // start returns where a region's query begins: its cursor, or only_logs_after

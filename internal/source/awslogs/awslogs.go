@@ -123,38 +123,27 @@ func (s *Source) Stats() source.Stats {
 // previous pass's batches to be acknowledged. A failing group or stream does not
 // stop the others; the errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.Wait(ctx); err != nil {
-		return err
-	}
+	return s.flight.Pass(ctx, s.begin, func(yield func(error) bool) {
+		for _, c := range s.clients {
+			for _, g := range s.cfg.LogGroups {
+				if !yield(s.group(ctx, c, g, emit)) {
+					return
+				}
+			}
+		}
+	}, s.Commit)
+}
+
+// begin loads the checkpoints before the first pass and counts the pass.
+func (s *Source) begin() error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	var err error
 	if s.streams == nil {
 		err = s.load()
 	}
 	s.passes++
-	s.mu.Unlock()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, c := range s.clients {
-		for _, g := range s.cfg.LogGroups {
-			if err := s.group(ctx, c, g, emit); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				errs = append(errs, err)
-			}
-		}
-	}
-	if s.flight.Count() == 0 {
-		// Nothing waits for an acknowledgement (and so for a Commit): write what
-		// the pass settled now (starting points, forgotten streams).
-		if err := s.Commit(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return err
 }
 
 // groupStart returns where streams of a group seen for the first time begin:

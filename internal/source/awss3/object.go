@@ -24,7 +24,12 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source"
 )
 
-const batchSize = 256
+// An object's events are emitted in batches of at most batchSize events or
+// batchBytes bytes of event text.
+const (
+	batchSize  = 256
+	batchBytes = 4 << 20
+)
 
 // ObjectAPI is the part of the S3 client reading objects needs.
 type ObjectAPI interface {
@@ -58,23 +63,17 @@ type Reader struct {
 	Stats         *Counters
 }
 
-// objectRun reads one object and follows the acknowledgement of its batches.
+// objectRun reads one object and delivers its events through out.
 type objectRun struct {
 	r      *Reader
 	bucket string
 	key    string
-	done   func(ok bool)
-	emit   source.Emit
+	out    Batches
 	// next and nextPart locate the next event to deliver (record index, event of
 	// that record): a retry after a broken download skips what was delivered.
 	next     int64
 	nextPart int
-	batch    *source.Batch
-	mu       sync.Mutex
-	pending  int  // batches emitted and not acknowledged
-	failed   bool // a batch was acknowledged with an error
-	ended    bool // reading is over
-	bad      int  // bad records skipped
+	bad      int // bad records skipped
 }
 
 // Read reads one object into batches handed to emit, retrying a broken download
@@ -82,18 +81,19 @@ type objectRun struct {
 // of the object was acknowledged without error (or it had no event), false when
 // the object could not be fully delivered and must be read again.
 func (r *Reader) Read(ctx context.Context, bucket, key string, emit source.Emit, done func(ok bool)) {
-	o := &objectRun{r: r, bucket: bucket, key: key, emit: emit, done: done}
+	o := &objectRun{r: r, bucket: bucket, key: key,
+		out: Batches{Emit: emit, Done: done, MaxEvents: batchSize, MaxBytes: batchBytes}}
 	var err error
 	for attempt := 1; attempt <= max(r.MaxAttempts, 1); attempt++ {
 		err = o.read(ctx)
-		if err == nil || ctx.Err() != nil || isPermanent(err) {
+		if err == nil || ctx.Err() != nil || IsPermanent(err) {
 			break
 		}
 		r.Log.Warn("aws-s3: object read failed, retrying", "source", r.Source, "bucket", bucket,
 			"key", key, "attempt", attempt, "err", err)
 	}
 	if err == nil {
-		err = o.flush(ctx)
+		err = o.out.Flush(ctx)
 	}
 	r.Stats.Units.Add(1)
 	if err != nil && ctx.Err() == nil {
@@ -101,16 +101,21 @@ func (r *Reader) Read(ctx context.Context, bucket, key string, emit source.Emit,
 		r.Log.Error("aws-s3: object not read; it will be read again", "source", r.Source,
 			"bucket", bucket, "key", key, "err", err)
 	}
-	o.finish(err)
+	o.out.Finish(err)
 }
 
-// permanentError marks object errors a retry cannot fix (bad content, unknown
+// permanentError marks object errors a new read cannot fix (bad content, unknown
 // compression).
 type permanentError struct{ error }
 
 func (e permanentError) Unwrap() error { return e.error }
 
-func isPermanent(err error) bool {
+// Permanent marks err as an object error a new read cannot fix, such as broken
+// content: a reader that sees it does not retry the download.
+func Permanent(err error) error { return permanentError{err} }
+
+// IsPermanent reports whether err is, or wraps, an error marked by Permanent.
+func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p)
 }
@@ -268,70 +273,14 @@ func unzip(key string, r io.Reader) (io.Reader, func(), error) {
 	return rc, func() { rc.Close(); cleanup() }, nil
 }
 
-// add appends one event to the open batch, emitting it when full.
+// add delivers one event of the object.
 func (o *objectRun) add(ctx context.Context, ev []byte, idx int64) error {
 	rd := o.r
-	if o.batch == nil {
-		o.batch = source.NewBatch()
-	}
-	o.batch.Add(event.Event{
+	rd.Stats.Events.Add(1)
+	return o.out.Add(ctx, event.Event{
 		Location: "Wazuh-AWS", AgentID: event.LocalAgentID, AgentName: rd.Agent, Received: rd.Now(),
 		Origin: event.Origin{Source: rd.Source, Unit: "s3://" + o.bucket + "/" + o.key, Offset: idx},
 	}, ev)
-	rd.Stats.Events.Add(1)
-	if len(o.batch.Events) >= batchSize || len(o.batch.Arena) >= 4<<20 {
-		return o.flush(ctx)
-	}
-	return nil
-}
-
-// flush emits the open batch.
-func (o *objectRun) flush(ctx context.Context) error {
-	b := o.batch
-	if b == nil {
-		return nil
-	}
-	o.batch = nil
-	o.mu.Lock()
-	o.pending++
-	o.mu.Unlock()
-	b.Ack = o.ack
-	if err := o.emit(ctx, b); err != nil {
-		o.ack(err)
-		return err
-	}
-	return nil
-}
-
-func (o *objectRun) ack(err error) {
-	o.mu.Lock()
-	o.pending--
-	if err != nil {
-		o.failed = true
-	}
-	o.check()
-	o.mu.Unlock()
-}
-
-// finish records that reading ended (with err if it failed).
-func (o *objectRun) finish(err error) {
-	o.mu.Lock()
-	o.ended = true
-	if err != nil {
-		o.failed = true
-	}
-	o.check()
-	o.mu.Unlock()
-}
-
-// check reports the object once reading ended and every batch is acknowledged.
-// Called with o.mu held.
-func (o *objectRun) check() {
-	if !o.ended || o.pending > 0 {
-		return
-	}
-	o.ended = false // report once
-	o.done(!o.failed)
 }
 
 // fieldValue finds one flattened field of an event.
@@ -347,15 +296,23 @@ func (f *fieldValue) WriteField(key, val []byte, _ uint64, _ bool) {
 	}
 }
 
-// discarded applies the discard option: the field is looked up inside the record
-// (under "aws.") and matched from its start.
-func (o *objectRun) discarded(ev []byte) bool {
-	fv := fieldValue{want: "aws." + o.r.DiscardField}
+// FieldMatches reports whether re matches the value of field in the JSON event
+// ev: field is dotted, as Wazuh names flattened fields, and its value is in
+// Wazuh's text form. An event without the field, or not valid JSON, does not
+// match. This is the test of the discard option.
+func FieldMatches(ev []byte, field string, re *regexp.Regexp) bool {
+	fv := fieldValue{want: field}
 	var fl event.Flattener
 	if fl.Flatten(ev, event.FlattenOptions{}, &fv) != nil || !fv.found {
 		return false
 	}
-	if o.r.Discard.Match(fv.value) {
+	return re.Match(fv.value)
+}
+
+// discarded applies the discard option: the field is looked up inside the record
+// (under "aws.") and matched from its start.
+func (o *objectRun) discarded(ev []byte) bool {
+	if FieldMatches(ev, "aws."+o.r.DiscardField, o.r.Discard) {
 		o.r.Stats.Discarded.Add(1)
 		return true
 	}

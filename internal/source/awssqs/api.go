@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
-	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 )
 
@@ -71,28 +69,4 @@ func (c objectClient) GetObject(ctx context.Context, in *s3.GetObjectInput, opts
 		return &s3.GetObjectOutput{Body: io.NopCloser(strings.NewReader(""))}, nil
 	}
 	return out, err
-}
-
-// fieldValue finds one flattened field of an event.
-type fieldValue struct {
-	want  string
-	value []byte
-	found bool
-}
-
-func (f *fieldValue) WriteField(key, val []byte, _ uint64, _ bool) {
-	if !f.found && string(key) == f.want {
-		f.value, f.found = append(f.value[:0], val...), true
-	}
-}
-
-// discarded applies the discard option to a row: the dotted field, in Wazuh's
-// text form, matched from its start.
-func discarded(js []byte, field string, re *regexp.Regexp) bool {
-	fv := fieldValue{want: field}
-	var fl event.Flattener
-	if fl.Flatten(js, event.FlattenOptions{}, &fv) != nil || !fv.found {
-		return false
-	}
-	return re.Match(fv.value)
 }

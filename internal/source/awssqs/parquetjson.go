@@ -3,6 +3,7 @@ package awssqs
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"math"
 	"math/big"
 	"strconv"
 	"time"
@@ -10,10 +11,17 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/skywatch-dev/skywatch/internal/decode/awsevent"
 )
 
+// Wazuh sends each Security Lake row as Python's json.dumps writes it with its
+// defaults: separators ", " and ": ", every character outside printable ASCII
+// escaped (ensure_ascii), floats as Python's repr. Strings and floats are
+// written with awsevent's json.dumps writers, so full_log is the same as Wazuh's.
+
 // rowJSON turns Parquet rows into JSON objects as Wazuh's Security Lake
-// subscriber sends them (pyarrow's to_pylist, then json.dumps, see pyjson.go):
+// subscriber sends them (pyarrow's to_pylist, then json.dumps):
 // fields in schema order, nulls kept as null, LIST groups as arrays, MAP groups
 // as arrays of [key, value] pairs (OCSF's "unmapped": [["k", "v"], ...]),
 // FLOAT widened to double as Python does. Values json.dumps cannot encode (and
@@ -212,7 +220,7 @@ func (r *rowJSON) writeInstance(dst []byte, n *pnode) []byte {
 		if i > 0 {
 			dst = append(dst, ", "...)
 		}
-		dst = appendPyString(dst, f.name)
+		dst = awsevent.AppendTextString(dst, f.name)
 		dst = append(dst, ": "...)
 		dst = r.writeField(dst, f)
 	}
@@ -223,12 +231,12 @@ func (r *rowJSON) writeInstance(dst []byte, n *pnode) []byte {
 func leafEncoder(t parquet.Type) func([]byte, parquet.Value) []byte {
 	switch lt := logicalType(t).(type) {
 	case *format.StringType, *format.EnumType, *format.JsonType:
-		return func(dst []byte, v parquet.Value) []byte { return appendPyString(dst, string(v.ByteArray())) }
+		return func(dst []byte, v parquet.Value) []byte { return awsevent.AppendTextString(dst, string(v.ByteArray())) }
 	case *format.UUIDType:
 		return encUUID
 	case *format.DateType:
 		return func(dst []byte, v parquet.Value) []byte {
-			return appendPyString(dst, time.Unix(int64(v.Int32())*86400, 0).UTC().Format("2006-01-02"))
+			return awsevent.AppendTextString(dst, time.Unix(int64(v.Int32())*86400, 0).UTC().Format("2006-01-02"))
 		}
 	case *format.TimestampType:
 		div := int64(1)
@@ -268,13 +276,13 @@ func leafEncoder(t parquet.Type) func([]byte, parquet.Value) []byte {
 	case parquet.ByteArray:
 		return func(dst []byte, v parquet.Value) []byte {
 			if b := v.ByteArray(); utf8.Valid(b) {
-				return appendPyString(dst, string(b))
+				return awsevent.AppendTextString(dst, string(b))
 			}
-			return appendPyString(dst, base64.StdEncoding.EncodeToString(v.ByteArray()))
+			return awsevent.AppendTextString(dst, base64.StdEncoding.EncodeToString(v.ByteArray()))
 		}
 	}
 	return func(dst []byte, v parquet.Value) []byte {
-		return appendPyString(dst, base64.StdEncoding.EncodeToString(v.ByteArray()))
+		return awsevent.AppendTextString(dst, base64.StdEncoding.EncodeToString(v.ByteArray()))
 	}
 }
 
@@ -298,10 +306,10 @@ func encInt96(dst []byte, v parquet.Value) []byte {
 func encUUID(dst []byte, v parquet.Value) []byte {
 	b := v.ByteArray()
 	if len(b) != 16 {
-		return appendPyString(dst, hex.EncodeToString(b))
+		return awsevent.AppendTextString(dst, hex.EncodeToString(b))
 	}
 	h := hex.EncodeToString(b)
-	return appendPyString(dst, h[:8]+"-"+h[8:12]+"-"+h[12:16]+"-"+h[16:20]+"-"+h[20:])
+	return awsevent.AppendTextString(dst, h[:8]+"-"+h[8:12]+"-"+h[12:16]+"-"+h[16:20]+"-"+h[20:])
 }
 
 // appendDecimal writes an unscaled integer (INT32, INT64 or big-endian two's
@@ -341,4 +349,13 @@ func logicalType(t parquet.Type) format.LogicalTypeValue {
 		return lt.Value
 	}
 	return nil
+}
+
+// appendPyFloat writes a float as json.dumps does (Python's repr). NaN and
+// infinities, which json.dumps writes as invalid JSON, become null.
+func appendPyFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	return awsevent.AppendFloatRepr(dst, f)
 }

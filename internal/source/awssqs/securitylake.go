@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +22,8 @@ import (
 // Location is the events' location, as Wazuh's AWS module writes it.
 const Location = "Wazuh-AWS"
 
+// A Security Lake object's rows are emitted in batches of at most lakeBatchRows
+// events or lakeBatchBytes bytes, and read from Parquet lakeReadRows at a time.
 const (
 	lakeBatchRows  = 256
 	lakeBatchBytes = 4 << 20
@@ -47,33 +48,28 @@ type lakeReader struct {
 	discardField   string
 }
 
-// lakeRun follows one object's batches until all are acknowledged.
+// lakeRun reads one object and delivers its rows through out.
 type lakeRun struct {
-	r             *lakeReader
-	bucket, key   string
-	emit          source.Emit
-	done          func(ok bool)
-	batch         *source.Batch
-	mu            sync.Mutex
-	pending       int
-	failed, ended bool
-	bad           int
+	r           *lakeReader
+	bucket, key string
+	out         awss3.Batches
+	bad         int
 }
 
 // Read reads one object into batches handed to emit; done is called once, with
 // true when every batch was acknowledged (or the object held nothing readable)
 // and false when it must be read again.
 func (r *lakeReader) Read(ctx context.Context, bucket, key string, emit source.Emit, done func(ok bool)) {
-	o := &lakeRun{r: r, bucket: bucket, key: key, emit: emit, done: done}
+	o := &lakeRun{r: r, bucket: bucket, key: key,
+		out: awss3.Batches{Emit: emit, Done: done, MaxEvents: lakeBatchRows, MaxBytes: lakeBatchBytes}}
 	err := o.read(ctx)
 	if err == nil {
-		err = o.flush(ctx)
+		err = o.out.Flush(ctx)
 	}
 	r.stats.Units.Add(1)
-	var perm permanentError
 	switch {
 	case err == nil || ctx.Err() != nil:
-	case errors.As(err, &perm):
+	case awss3.IsPermanent(err):
 		// Broken content: what was read is kept, the rest cannot be reached.
 		r.stats.Errors.Add(1)
 		r.log.Error("aws-sqs: Security Lake object is not valid Parquet; rows after the error are lost",
@@ -84,13 +80,8 @@ func (r *lakeReader) Read(ctx context.Context, bucket, key string, emit source.E
 		r.log.Error("aws-sqs: object not read; it will be read again", "source", r.source,
 			"bucket", bucket, "key", key, "err", err)
 	}
-	o.finish(err)
+	o.out.Finish(err)
 }
-
-// permanentError marks content errors a new read cannot fix.
-type permanentError struct{ error }
-
-func (e permanentError) Unwrap() error { return e.error }
 
 func (o *lakeRun) read(ctx context.Context) (err error) {
 	f, size, err := o.spool(ctx)
@@ -102,12 +93,12 @@ func (o *lakeRun) read(ctx context.Context) (err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil { // parquet-go panics on some malformed files
-			err = permanentError{fmt.Errorf("s3://%s/%s: parquet: %v", o.bucket, o.key, p)}
+			err = awss3.Permanent(fmt.Errorf("s3://%s/%s: parquet: %v", o.bucket, o.key, p))
 		}
 	}()
 	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return permanentError{fmt.Errorf("s3://%s/%s: parquet: %w", o.bucket, o.key, err)}
+		return awss3.Permanent(fmt.Errorf("s3://%s/%s: parquet: %w", o.bucket, o.key, err))
 	}
 	conv := newRowJSON(pf.Root())
 	rows := make([]parquet.Row, lakeReadRows)
@@ -130,11 +121,11 @@ func (o *lakeRun) read(ctx context.Context) (err error) {
 			}
 			if rerr != nil {
 				rr.Close()
-				return permanentError{fmt.Errorf("s3://%s/%s: row %d: %w", o.bucket, o.key, idx, rerr)}
+				return awss3.Permanent(fmt.Errorf("s3://%s/%s: row %d: %w", o.bucket, o.key, idx, rerr))
 			}
 		}
 		if err := rr.Close(); err != nil {
-			return permanentError{fmt.Errorf("s3://%s/%s: %w", o.bucket, o.key, err)}
+			return awss3.Permanent(fmt.Errorf("s3://%s/%s: %w", o.bucket, o.key, err))
 		}
 	}
 	return nil
@@ -179,7 +170,7 @@ func (o *lakeRun) download(ctx context.Context, f *os.File) (int64, error) {
 	return n, nil
 }
 
-// add appends one row's event to the open batch, emitting it when full.
+// add delivers one row's event, unless it is too large or discarded.
 func (o *lakeRun) add(ctx context.Context, js []byte, idx int64) error {
 	r := o.r
 	if r.maxRecordBytes > 0 && len(js) > r.maxRecordBytes {
@@ -191,63 +182,13 @@ func (o *lakeRun) add(ctx context.Context, js []byte, idx int64) error {
 		}
 		return nil
 	}
-	if r.discard != nil && discarded(js, r.discardField, r.discard) {
+	if r.discard != nil && awss3.FieldMatches(js, r.discardField, r.discard) {
 		r.stats.Discarded.Add(1)
 		return nil
 	}
-	if o.batch == nil {
-		o.batch = source.NewBatch()
-	}
-	o.batch.Add(event.Event{
+	r.stats.Events.Add(1)
+	return o.out.Add(ctx, event.Event{
 		Location: Location, AgentID: event.LocalAgentID, AgentName: r.agent, Received: r.now(),
 		Origin: event.Origin{Source: r.source, Unit: "s3://" + o.bucket + "/" + o.key, Offset: idx},
 	}, js)
-	r.stats.Events.Add(1)
-	if len(o.batch.Events) >= lakeBatchRows || len(o.batch.Arena) >= lakeBatchBytes {
-		return o.flush(ctx)
-	}
-	return nil
-}
-
-func (o *lakeRun) flush(ctx context.Context) error {
-	b := o.batch
-	if b == nil {
-		return nil
-	}
-	o.batch = nil
-	o.mu.Lock()
-	o.pending++
-	o.mu.Unlock()
-	b.Ack = o.ack
-	if err := o.emit(ctx, b); err != nil {
-		o.ack(err)
-		return err
-	}
-	return nil
-}
-
-func (o *lakeRun) ack(err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.pending--
-	o.failed = o.failed || err != nil
-	o.check()
-}
-
-func (o *lakeRun) finish(err error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.ended = true
-	o.failed = o.failed || err != nil
-	o.check()
-}
-
-// check reports the object once reading ended and every batch is
-// acknowledged. Called with o.mu held.
-func (o *lakeRun) check() {
-	if !o.ended || o.pending > 0 {
-		return
-	}
-	o.ended = false
-	o.done(!o.failed)
 }
