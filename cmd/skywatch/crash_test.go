@@ -170,7 +170,7 @@ func startBucket(t *testing.T, bucket string, objects, perObject int) (*httptest
 		key := fmt.Sprintf("AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/111122223333_CloudTrail_us-east-1_20240501T%04dZ_k.json.gz", i)
 		var recs []string
 		for r := 0; r < perObject; r++ {
-			recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"ListUsers","requestID":"%d-%d","sourceIPAddress":"198.51.100.%d"}`, i, r, r%250))
+			recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.08","eventTime":"2024-05-01T10:00:00Z","eventSource":"ec2.amazonaws.com","eventName":"CreateTags","readOnly":false,"requestID":"%d-%d","sourceIPAddress":"10.1.%d.%d"}`, i, r, i%250, r%250))
 		}
 		var buf bytes.Buffer
 		w := gzip.NewWriter(&buf)

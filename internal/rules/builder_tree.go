@@ -142,13 +142,17 @@ func (b *Builder) ruleCorrelation(r *Rule, s RuleSpec) {
 	}
 	for _, f := range s.SameField {
 		slot := b.rs.Fields.Intern(f)
+		var pos int
+		b.rs.corrSlots, pos = appendSlot(b.rs.corrSlots, slot)
 		c.sameFields = append(c.sameFields, slot)
-		b.rs.corrSlots = appendSlot(b.rs.corrSlots, slot)
+		c.samePos = append(c.samePos, pos)
 	}
 	for _, f := range s.DifferentField {
 		slot := b.rs.Fields.Intern(f)
+		var pos int
+		b.rs.corrSlots, pos = appendSlot(b.rs.corrSlots, slot)
 		c.diffFields = append(c.diffFields, slot)
-		b.rs.corrSlots = appendSlot(b.rs.corrSlots, slot)
+		c.diffPos = append(c.diffPos, pos)
 	}
 	switch {
 	case s.HasIfMatchedSID:
@@ -174,19 +178,22 @@ func (b *Builder) ruleCorrelation(r *Rule, s RuleSpec) {
 			return
 		}
 		c.regex = e
+		c.rxIndex = b.rs.regexCorrs
+		b.rs.regexCorrs++
 		b.rs.keepRecent = true
 	}
 	r.corr = c
 	r.HasCorrelation = true
 }
 
-func appendSlot(slots []int32, s int32) []int32 {
-	for _, x := range slots {
+// appendSlot adds s to slots once and returns its position there.
+func appendSlot(slots []int32, s int32) ([]int32, int) {
+	for i, x := range slots {
 		if x == s {
-			return slots
+			return slots, i
 		}
 	}
-	return append(slots, s)
+	return append(slots, s), len(slots)
 }
 
 func (b *Builder) addSame(r *Rule, c *correlation, name string, s RuleSpec, different bool) {
@@ -350,7 +357,7 @@ func (b *Builder) overwrite(old, r *Rule, s RuleSpec) {
 	// rule was first linked to.
 	switch {
 	case keep.corr != nil && r.corr != nil:
-		r.corr.list, r.corr.sidTarget, r.corr.regex = keep.corr.list, keep.corr.sidTarget, keep.corr.regex
+		r.corr.list, r.corr.sidTarget, r.corr.regex, r.corr.rxIndex = keep.corr.list, keep.corr.sidTarget, keep.corr.regex, keep.corr.rxIndex
 	case keep.corr != nil:
 		old.corr, old.HasCorrelation = keep.corr, true
 	case r.corr != nil && r.corr.sidTarget:

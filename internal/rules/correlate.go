@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"unsafe"
 )
 
 // correlation holds a rule's if_matched_* settings and same_/different_ conditions.
@@ -9,11 +10,13 @@ type correlation struct {
 	list      int  // correlation list to scan (sid or group list); -1 for if_matched_regex
 	sidTarget bool // list holds a rule id until Build resolves it
 	regex     Expr // if_matched_regex
+	rxIndex   int  // this rule's bit in storedEvent.rxDone/rxHit
 	global    bool // global_frequency: count events of every agent
 	need      int  // qualifying stored events needed
 	timeframe int64
 
 	sameFields, diffFields []int32
+	samePos, diffPos       []int // positions of those fields in storedEvent.fields
 	sameStatic, diffStatic []StaticField
 	sameLocation           bool
 	diffLocation           bool
@@ -27,13 +30,38 @@ type storedEvent struct {
 	agentID  string
 	matched  int
 	fullLog  string
-	log      string
+	log      []byte // copied at store time; a []byte so if_matched_regex reads it without a copy
 	decType  string
 	location string
 	static   [numStatic]string
 	set      uint32
 	hasDyn   bool
-	fields   map[int32]string // only the slots correlation rules compare
+	fields   []storedField // Ruleset.corrSlots' values, by position
+	// rxDone and rxHit remember the if_matched_regex results for this event (bit =
+	// rule's rxIndex): a stored event is scanned by every later event of a burst,
+	// and the regex over its log would otherwise run thousands of times.
+	rxDone, rxHit uint64
+}
+
+// storedField is one same_field/different_field value of a stored event.
+type storedField struct {
+	v  string
+	ok bool
+}
+
+// regexMatch runs c's if_matched_regex over the stored log, once per event and rule.
+func (ev *storedEvent) regexMatch(c *correlation) bool {
+	if c.rxIndex >= 64 {
+		return c.regex.Match(ev.log)
+	}
+	bit := uint64(1) << uint(c.rxIndex)
+	if ev.rxDone&bit == 0 {
+		ev.rxDone |= bit
+		if c.regex.Match(ev.log) {
+			ev.rxHit |= bit
+		}
+	}
+	return ev.rxHit&bit != 0
 }
 
 // corrState is the engine's correlation history. Wazuh keeps every stored event in one
@@ -86,10 +114,10 @@ func appendPruned(c *corrState, list []*storedEvent, ev *storedEvent, maxTF int6
 	for drop < len(list) && (!c.alive(list[drop]) || ev.t-list[drop].t > maxTF) {
 		drop++
 	}
-	if drop > 0 {
-		list = append(list[:0], list[drop:]...)
-	}
-	return append(list, ev)
+	// Reslicing instead of copying the survivors down: a full memory evicts one
+	// event per store, and copying thousands of pointers each time dominated.
+	// append moves the live part to a new array when the old one runs out.
+	return append(list[drop:], ev)
 }
 
 // snapshot copies what correlation needs from the current event.
@@ -100,7 +128,7 @@ func (m *Matcher) snapshot() *storedEvent {
 		agentID:  m.ev.AgentID,
 		matched:  m.matched,
 		fullLog:  string(d.fullLog),
-		log:      string(d.log),
+		log:      bytes.Clone(d.log),
 		location: m.ev.Location,
 		set:      d.staticSet,
 		hasDyn:   d.ndyn > 0,
@@ -113,20 +141,49 @@ func (m *Matcher) snapshot() *storedEvent {
 			ev.static[f] = string(v)
 		}
 	}
-	for _, s := range m.rs.corrSlots {
-		if v, ok := d.dynamic(s); ok {
-			if ev.fields == nil {
-				ev.fields = make(map[int32]string)
+	if d.ndyn > 0 && len(m.rs.corrSlots) > 0 {
+		ev.fields = make([]storedField, len(m.rs.corrSlots))
+		for i, s := range m.rs.corrSlots {
+			if v, ok := d.dynamic(s); ok {
+				ev.fields[i] = storedField{string(v), true}
 			}
-			ev.fields[s] = string(v)
 		}
 	}
 	return ev
 }
 
+// field returns the stored value at position pos of Ruleset.corrSlots.
+func (ev *storedEvent) field(pos int) storedField {
+	if pos < len(ev.fields) {
+		return ev.fields[pos]
+	}
+	return storedField{}
+}
+
+// loadCurrent reads the current event's same_field/different_field values once,
+// before the scan compares them with every stored event.
+func (m *Matcher) loadCurrent(c *correlation) {
+	load := func(dst []storedField, slots []int32) []storedField {
+		dst = dst[:0]
+		for _, s := range slots {
+			var f storedField
+			if v, ok := m.d.dynamic(s); ok {
+				// The string aliases the event's bytes; it is compared and dropped
+				// before the event changes, never stored.
+				f = storedField{unsafeString(v), true}
+			}
+			dst = append(dst, f)
+		}
+		return dst
+	}
+	m.corrSame = load(m.corrSame, c.sameFields)
+	m.corrDiff = load(m.corrDiff, c.diffFields)
+}
+
 // correlate runs the if_matched_* search for rule r against the current event.
 func (e *Engine) correlate(m *Matcher, r *Rule) bool {
 	c := r.corr
+	m.loadCurrent(c)
 	e.corrMu.Lock()
 	defer e.corrMu.Unlock()
 	st := &e.corr
@@ -149,10 +206,12 @@ func (e *Engine) correlate(m *Matcher, r *Rule) bool {
 		if !c.global && ev.agentID != m.ev.AgentID {
 			continue
 		}
-		if c.regex != nil && (ev.decType != m.decType() || !c.regex.Match([]byte(ev.log))) {
+		// same_*/different_* first: both are pure filters, and comparing a field
+		// is far cheaper than running the regex over a stored log.
+		if !m.sameDifferent(c, ev) {
 			continue
 		}
-		if !m.sameDifferent(c, ev) {
+		if c.regex != nil && (ev.decType != m.decType() || !ev.regexMatch(c)) {
 			continue
 		}
 		if ev.matched >= r.Level {
@@ -212,10 +271,9 @@ func (m *Matcher) sameDifferent(c *correlation, ev *storedEvent) bool {
 		if d.ndyn == 0 || !ev.hasDyn {
 			return false
 		}
-		for _, s := range c.sameFields {
-			v, ok := d.dynamic(s)
-			old, ok2 := ev.fields[s]
-			if !ok || !ok2 || !bytes.Equal(v, []byte(old)) {
+		for i, pos := range c.samePos {
+			cur, old := m.corrSame[i], ev.field(pos)
+			if !cur.ok || !old.ok || cur.v != old.v {
 				return false
 			}
 		}
@@ -224,13 +282,21 @@ func (m *Matcher) sameDifferent(c *correlation, ev *storedEvent) bool {
 		if d.ndyn == 0 && !ev.hasDyn {
 			return false
 		}
-		for _, s := range c.diffFields {
-			v, ok := d.dynamic(s)
-			old, ok2 := ev.fields[s]
-			if ok && ok2 && string(v) == old {
+		for i, pos := range c.diffPos {
+			cur, old := m.corrDiff[i], ev.field(pos)
+			if cur.ok && old.ok && cur.v == old.v {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// unsafeString views b as a string without copying; b must not change while the
+// string is in use.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }

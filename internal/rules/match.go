@@ -42,8 +42,11 @@ type Matcher struct {
 	dataBuf    []byte
 	prevRule   *Rule
 	prevOutput []string
-	matched    int // level the current event was marked with by a correlation
-	firedtimes int64
+	// corrSame and corrDiff hold the current event's same_field/different_field
+	// values during a correlation scan.
+	corrSame, corrDiff []storedField
+	matched            int // level the current event was marked with by a correlation
+	firedtimes         int64
 }
 
 // NewMatcher returns a Matcher bound to the engine.

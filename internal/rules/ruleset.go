@@ -92,6 +92,8 @@ type Ruleset struct {
 	// keepRecent is set when a rule uses if_matched_regex, which scans every stored
 	// event.
 	keepRecent bool
+	// regexCorrs numbers the if_matched_regex rules, for the per-event result cache.
+	regexCorrs int
 	// maxTimeframe is the longest correlation window, beyond which history is dropped.
 	maxTimeframe int64
 }
