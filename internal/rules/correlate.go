@@ -30,7 +30,7 @@ type storedEvent struct {
 	agentID  string
 	matched  int
 	fullLog  string
-	log      []byte // copied at store time; a []byte so if_matched_regex reads it without a copy
+	log      []byte // usually a suffix of fullLog's bytes; read-only
 	decType  string
 	location string
 	static   [numStatic]string
@@ -127,11 +127,17 @@ func (m *Matcher) snapshot() *storedEvent {
 		t:        m.now.Unix(),
 		agentID:  m.ev.AgentID,
 		matched:  m.matched,
-		fullLog:  string(d.fullLog),
-		log:      bytes.Clone(d.log),
 		location: m.ev.Location,
 		set:      d.staticSet,
 		hasDyn:   d.ndyn > 0,
+	}
+	// One copy of the message serves both: the log is normally a suffix of it.
+	raw := bytes.Clone(d.fullLog)
+	ev.fullLog = unsafeString(raw)
+	if n := len(d.log); n > 0 && n <= len(d.fullLog) && &d.fullLog[len(d.fullLog)-n] == &d.log[0] {
+		ev.log = raw[len(raw)-n:]
+	} else {
+		ev.log = bytes.Clone(d.log)
 	}
 	if d.decoder != nil {
 		ev.decType = d.decoder.Type
