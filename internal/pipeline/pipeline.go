@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/event"
@@ -81,7 +80,12 @@ type Pipeline struct {
 
 // New returns a pipeline.
 func New(cfg Config, d Detector, outputs []Output) *Pipeline {
-	return &Pipeline{cfg: cfg.withDefaults(), detector: d, outputs: outputs, stats: newStats()}
+	p := &Pipeline{cfg: cfg.withDefaults(), detector: d, outputs: outputs, stats: newStats()}
+	p.stats.outputs = make([]outputCounters, len(outputs))
+	for i, o := range outputs {
+		p.stats.outputs[i].name = o.Name
+	}
+	return p
 }
 
 // Stats returns the pipeline's counters so far.
@@ -131,9 +135,10 @@ func (p *Pipeline) Run(ctx context.Context, sources []source.Source) error {
 	var wg sync.WaitGroup
 	for _, s := range sources {
 		wg.Add(1)
+		c := p.stats.source(s.Name())
 		go func() {
 			defer wg.Done()
-			err := s.Run(ctx, emit)
+			err := s.Run(ctx, c.counting(emit))
 			if err != nil && !errors.Is(err, context.Canceled) {
 				mu.Lock()
 				srcErrs = append(srcErrs, fmt.Errorf("source %s: %w", s.Name(), err))
@@ -153,14 +158,15 @@ func (p *Pipeline) work(in <-chan *source.Batch, out chan<- processed) {
 	m := p.detector.NewMatcher()
 	for b := range in {
 		var recs []sink.Record
+		t0 := time.Now()
 		for i := range b.Events {
 			recs = m.Analyze(&b.Events[i], recs)
 		}
+		p.stats.analyze(len(b.Events), time.Since(t0))
 		n := 0
 		for i := range recs {
 			n += len(recs[i].JSON)
 		}
-		p.stats.events.Add(int64(len(b.Events)))
 		ack := b.Ack
 		source.Release(b)
 		out <- processed{records: recs, bytes: n, ack: ack}
@@ -236,7 +242,8 @@ func (p *Pipeline) deliver(recs []sink.Record) error {
 		return nil
 	}
 	var errs []error
-	for _, o := range p.outputs {
+	for i, o := range p.outputs {
+		oc := &p.stats.outputs[i]
 		sel := recs
 		if !o.Filter.IsZero() {
 			sel = sel[:0:0]
@@ -249,11 +256,17 @@ func (p *Pipeline) deliver(recs []sink.Record) error {
 		if len(sel) == 0 {
 			continue
 		}
+		tries := 0
 		err := retry.Do(context.Background(), sinkRetry, func(ctx context.Context) error {
+			tries++
 			return o.Sink.Write(ctx, sel)
 		})
+		oc.retries.Add(int64(tries - 1))
 		if err != nil {
+			oc.failed.Add(int64(len(sel)))
 			errs = append(errs, fmt.Errorf("output %s: write: %w", o.Name, err))
+		} else {
+			oc.written.Add(int64(len(sel)))
 		}
 	}
 	return errors.Join(errs...)
@@ -261,52 +274,19 @@ func (p *Pipeline) deliver(recs []sink.Record) error {
 
 func (p *Pipeline) flush() error {
 	var errs []error
-	for _, o := range p.outputs {
+	for i, o := range p.outputs {
+		oc := &p.stats.outputs[i]
+		tries := 0
 		err := retry.Do(context.Background(), sinkRetry, func(ctx context.Context) error {
+			tries++
 			return o.Sink.Flush(ctx)
 		})
+		oc.retries.Add(int64(tries - 1))
+		oc.flushes.Add(1)
 		if err != nil {
+			oc.flushErrors.Add(1)
 			errs = append(errs, fmt.Errorf("output %s: flush: %w", o.Name, err))
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// Stats counts what went through the pipeline.
-type Stats struct {
-	events  atomic.Int64
-	mu      sync.Mutex
-	byLevel [17]int64
-	byRule  map[string]int64
-}
-
-func newStats() Stats { return Stats{byRule: make(map[string]int64)} }
-
-func (s *Stats) count(r *sink.Record) {
-	s.mu.Lock()
-	if r.Level >= 0 && r.Level < len(s.byLevel) {
-		s.byLevel[r.Level]++
-	}
-	s.byRule[r.RuleID]++
-	s.mu.Unlock()
-}
-
-// Snapshot is a copy of the counters.
-type Snapshot struct {
-	Events  int64
-	Alerts  int64
-	ByLevel [17]int64
-	ByRule  map[string]int64
-}
-
-// Snapshot copies the counters.
-func (s *Stats) Snapshot() Snapshot {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	snap := Snapshot{Events: s.events.Load(), ByLevel: s.byLevel, ByRule: make(map[string]int64, len(s.byRule))}
-	for k, v := range s.byRule {
-		snap.ByRule[k] = v
-		snap.Alerts += v
-	}
-	return snap
 }

@@ -140,6 +140,12 @@ func TestAcksFollowDurableFlush(t *testing.T) {
 	if snap.Events != 350 || snap.Alerts != 350 || snap.ByLevel[3] != 350 {
 		t.Errorf("stats %+v", snap)
 	}
+	if len(snap.Sources) != 1 || snap.Sources[0].Batches != 50 || snap.Sources[0].Events != 350 || snap.Sources[0].InFlight != 0 {
+		t.Errorf("source stats %+v; want 50 batches, 350 events, none in flight", snap.Sources)
+	}
+	if len(snap.Outputs) != 1 || snap.Outputs[0].Written != 350 || snap.Outputs[0].Failed != 0 || snap.Outputs[0].Flushes == 0 {
+		t.Errorf("output stats %+v", snap.Outputs)
+	}
 }
 
 func TestFailedFlushFailsAcks(t *testing.T) {
@@ -161,6 +167,10 @@ func TestFailedFlushFailsAcks(t *testing.T) {
 		if e == nil {
 			t.Errorf("batch %d acknowledged as durable although flush failed", i)
 		}
+	}
+	snap := p.Stats().Snapshot()
+	if snap.Outputs[0].FlushErrors == 0 || snap.Outputs[0].Retries == 0 || snap.Sources[0].AckErrors != 5 || snap.Sources[0].InFlight != 0 {
+		t.Errorf("stats after failed flushes: %+v %+v", snap.Outputs, snap.Sources)
 	}
 }
 

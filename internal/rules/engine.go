@@ -32,6 +32,11 @@ type Engine struct {
 
 	fieldsDropped atomic.Int64
 	jsonErrors    atomic.Int64
+
+	// profileEvery, evalNanos and evalCount sample rule evaluation cost.
+	profileEvery uint64
+	evalNanos    []atomic.Int64
+	evalCount    []atomic.Int64
 }
 
 // EngineOptions tune an Engine.
@@ -41,6 +46,10 @@ type EngineOptions struct {
 	// Logtest selects logtest's behaviour for ignored rules (report, do not alert)
 	// instead of analysisd's (re-attribute to the parent rule).
 	Logtest bool
+	// ProfileEvery times the condition checks of every rule tried for one event in
+	// this many (per Matcher), for the per-rule cost metrics; 0 turns it off.
+	// Timing every event would cost more than most rules do.
+	ProfileEvery int
 }
 
 // NewEngine returns an Engine with fresh state over rs.
@@ -55,7 +64,42 @@ func NewEngine(rs *Ruleset, opt EngineOptions) *Engine {
 	e.fts = make(map[string]struct{})
 	e.ftsMax = 1 << 20
 	e.diff = make(map[int]string)
+	if opt.ProfileEvery > 0 {
+		e.profileEvery = uint64(opt.ProfileEvery)
+		e.evalNanos = make([]atomic.Int64, len(rs.All))
+		e.evalCount = make([]atomic.Int64, len(rs.All))
+	}
 	return e
+}
+
+func (e *Engine) profile(r *Rule, d time.Duration) {
+	e.evalNanos[r.index].Add(int64(d))
+	e.evalCount[r.index].Add(1)
+}
+
+// RuleStat is one rule's counters: how often it won, and, from the sampled events,
+// how often its conditions were checked and how long that took.
+type RuleStat struct {
+	Rule         *Rule
+	Fired        int64
+	SampledEvals int64
+	SampledTime  time.Duration
+}
+
+// RuleStats returns the counters of every rule that fired or was sampled.
+func (e *Engine) RuleStats() []RuleStat {
+	var out []RuleStat
+	for i, r := range e.rs.All {
+		st := RuleStat{Rule: r, Fired: e.fired[i].Load()}
+		if e.evalCount != nil {
+			st.SampledEvals = e.evalCount[i].Load()
+			st.SampledTime = time.Duration(e.evalNanos[i].Load())
+		}
+		if st.Fired > 0 || st.SampledEvals > 0 {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // Ruleset returns the engine's ruleset.

@@ -47,6 +47,10 @@ type Matcher struct {
 	corrSame, corrDiff []storedField
 	matched            int // level the current event was marked with by a correlation
 	firedtimes         int64
+
+	// processed counts events; every ProfileEvery-th one is timed rule by rule.
+	processed uint64
+	profiling bool
 }
 
 // NewMatcher returns a Matcher bound to the engine.
@@ -61,6 +65,8 @@ func (m *Matcher) KeepAllFields() { m.d.keepAll = true }
 // Process decodes and matches one event. The Result (and the decoded fields the
 // Matcher keeps for building the alert) are valid until the next call.
 func (m *Matcher) Process(ev *event.Event) Result {
+	m.processed++
+	m.profiling = m.eng.profileEvery > 0 && m.processed%m.eng.profileEvery == 0
 	m.ev = ev
 	m.now = ev.Received
 	if m.now.IsZero() {
@@ -124,7 +130,14 @@ func (m *Matcher) finish(winner *Rule) Result {
 // check evaluates rule r and its children depth-first and returns the deepest
 // matching rule, as Wazuh's OS_CheckIfRuleMatch walk does.
 func (m *Matcher) check(r *Rule) *Rule {
-	ok := m.conditions(r)
+	var ok bool
+	if m.profiling {
+		t0 := time.Now()
+		ok = m.conditions(r)
+		m.eng.profile(r, time.Since(t0))
+	} else {
+		ok = m.conditions(r)
+	}
 	if m.Trace != nil {
 		m.Trace(r, ok)
 	}

@@ -6,6 +6,7 @@ package source
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/event"
@@ -45,6 +46,47 @@ type Source interface {
 // Stats are a source's counters, for logs and metrics.
 type Stats struct {
 	Units, Events, Errors, Skipped int64
+	// Newest is the time of the newest data read (an object's or file's last
+	// modification, a message's send time); zero when the source cannot tell. The
+	// service reports now - Newest as the source's lag.
+	Newest time.Time
+}
+
+// Progress is how far a source's current pass has come, so a long backfill can
+// show an estimated time left.
+type Progress struct {
+	// Done and Total count units of the pass; Total 0 means unknown.
+	Done, Total int64
+	// Unit names what is counted ("files", "days").
+	Unit string
+}
+
+// ProgressReporter is implemented by sources that know the size of a pass.
+type ProgressReporter interface {
+	Progress() Progress
+}
+
+// NewestTime keeps the latest of the times it is given, safely for concurrent use.
+type NewestTime struct{ ns atomic.Int64 }
+
+// Observe records t if it is newer than what was seen.
+func (n *NewestTime) Observe(t time.Time) {
+	v := t.UnixNano()
+	for {
+		old := n.ns.Load()
+		if v <= old || n.ns.CompareAndSwap(old, v) {
+			return
+		}
+	}
+}
+
+// Time returns the newest time observed, or the zero time.
+func (n *NewestTime) Time() time.Time {
+	v := n.ns.Load()
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, v)
 }
 
 // StatsReporter is implemented by sources that count their work.

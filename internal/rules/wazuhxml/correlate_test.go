@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/rules"
 )
 
@@ -94,4 +95,44 @@ func TestCorrelationMemoryCap(t *testing.T) {
 		{event: x, rule: 100, alert: true}, // one stored x only: needs two
 		{event: x, rule: 101, alert: true},
 	})
+}
+
+// With profiling on for every event, each rule tried is timed and each winner counted.
+func TestRuleStatsProfile(t *testing.T) {
+	const xml = `
+<group name="test,">
+  <rule id="100" level="3">
+    <decoded_as>json</decoded_as>
+    <field name="op">\w</field>
+    <description>op</description>
+  </rule>
+  <rule id="101" level="9">
+    <if_sid>100</if_sid>
+    <field name="op">^x$</field>
+    <description>x</description>
+  </rule>
+</group>`
+	rs := loadTestRules(t, xml, nil)
+	eng := rules.NewEngine(rs, rules.EngineOptions{ProfileEvery: 1})
+	m := eng.NewMatcher()
+	for _, l := range []string{`{"op":"x"}`, `{"op":"y"}`, `{"op":"x"}`} {
+		m.Process(&event.Event{Log: []byte(l), Location: "t", AgentID: "000"})
+	}
+	got := map[int]rules.RuleStat{}
+	for _, st := range eng.RuleStats() {
+		got[st.Rule.ID] = st
+	}
+	if got[101].Fired != 2 || got[100].Fired != 1 {
+		t.Fatalf("fired: 101=%d 100=%d; want 2 and 1", got[101].Fired, got[100].Fired)
+	}
+	if got[100].SampledEvals != 3 || got[101].SampledEvals != 3 || got[100].SampledTime <= 0 {
+		t.Fatalf("sampled: %+v %+v; want 3 evaluations each with time", got[100], got[101])
+	}
+	off := rules.NewEngine(rs, rules.EngineOptions{})
+	off.NewMatcher().Process(&event.Event{Log: []byte(`{"op":"x"}`), Location: "t", AgentID: "000"})
+	for _, st := range off.RuleStats() {
+		if st.SampledEvals != 0 {
+			t.Fatalf("profiling off but rule %d sampled", st.Rule.ID)
+		}
+	}
 }

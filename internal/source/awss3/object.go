@@ -39,6 +39,8 @@ type ObjectAPI interface {
 // Counters count what a Reader did.
 type Counters struct {
 	Units, Events, Errors, Discarded atomic.Int64
+	// Newest is the latest LastModified of the objects read.
+	Newest source.NewestTime
 }
 
 // Reader reads S3 objects of one log type into batches of Wazuh-shaped events. The

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -56,6 +57,8 @@ type Source struct {
 	track  *tracker
 	stats  Counters
 	reader *Reader
+	// daysDone and daysTotal measure a pass over every root's open days.
+	daysDone, daysTotal atomic.Int64
 }
 
 // New builds the source and its S3 client.
@@ -106,14 +109,21 @@ func (s *Source) Interval() time.Duration { return s.cfg.Interval.Std() }
 // Stats returns the source's counters.
 func (s *Source) Stats() source.Stats {
 	return source.Stats{Units: s.stats.Units.Load(), Events: s.stats.Events.Load(),
-		Errors: s.stats.Errors.Load()}
+		Errors: s.stats.Errors.Load(), Newest: s.stats.Newest.Time()}
+}
+
+// Progress counts the day folders of the current pass that have been listed, over
+// every root: a backfill from only_logs_after moves through them in order.
+func (s *Source) Progress() source.Progress {
+	return source.Progress{Done: s.daysDone.Load(), Total: s.daysTotal.Load(), Unit: "days"}
 }
 
 // job is one object to read.
 type job struct {
-	key  string
-	size int64
-	dk   dayKey
+	key      string
+	size     int64
+	modified time.Time
+	dk       dayKey
 }
 
 // Run does one poll: it lists the open days of every root and reads the objects not
@@ -131,8 +141,10 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 			defer wg.Done()
 			for j := range jobs {
 				dk, key := j.dk, j.key
+				modified := j.modified
 				s.reader.Read(ctx, s.cfg.Bucket, key, emit, func(ok bool) {
 					if ok {
+						s.stats.Newest.Observe(modified)
 						s.objectDone(dk, key)
 					} else {
 						s.objectFailed(dk, key)
@@ -141,6 +153,8 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 			}
 		}()
 	}
+	s.daysDone.Store(0)
+	s.daysTotal.Store(0)
 	var listErr error
 	for _, r := range roots {
 		if err := s.listRoot(ctx, r, jobs); err != nil {
@@ -184,6 +198,9 @@ func (s *Source) listRoot(ctx context.Context, r root, jobs chan<- job) error {
 	s.track.mu.Unlock()
 	now := s.now().UTC()
 	today := truncDay(now)
+	if days := int64(today.Sub(first)/(24*time.Hour)) + 1; days > 0 {
+		s.daysTotal.Add(days)
+	}
 	for day := first; !day.After(today); {
 		if err := s.listDay(ctx, r, day, now, jobs); err != nil {
 			return err
@@ -198,6 +215,7 @@ func (s *Source) listRoot(ctx context.Context, r root, jobs chan<- job) error {
 		for d := next; d.Before(jump); d = d.AddDate(0, 0, 1) {
 			s.markEmptyDay(r, d, now)
 		}
+		s.daysDone.Add(int64(jump.Sub(day) / (24 * time.Hour)))
 		day = jump
 	}
 	return nil
@@ -290,7 +308,7 @@ func (s *Source) listDay(ctx context.Context, r root, day, now time.Time, jobs c
 			}
 			s.markInFlight(key, dk)
 			select {
-			case jobs <- job{key: key, size: aws.ToInt64(o.Size), dk: dk}:
+			case jobs <- job{key: key, size: aws.ToInt64(o.Size), modified: aws.ToTime(o.LastModified), dk: dk}:
 			case <-ctx.Done():
 				return ctx.Err()
 			}

@@ -286,3 +286,22 @@ func TestExpiredCredentialsLeaveObjectsForTheNextPoll(t *testing.T) {
 		t.Fatalf("after renewal: %d events, want the 3 left unread", len(c2.events))
 	}
 }
+
+// A backfill reports its progress in day folders and the newest object it read.
+func TestBackfillProgressAndNewest(t *testing.T) {
+	f := newFakeS3(t, bucket)
+	f.put(t, bucket, ctKey("111122223333", "us-east-1", "2024/04/20", "a"), gzipped(trail(1, "ListUsers")))
+	f.put(t, bucket, ctKey("111122223333", "us-east-1", "2024/05/01", "b"), gzipped(trail(1, "ListUsers")))
+	cfg := testConfig(f.srv.URL, bucket)
+	cfg.OnlyLogsAfter = "2024-04-15"
+	before := time.Now().Add(-time.Minute)
+	s := poll(t, f, cfg, openState(t), time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), &collector{})
+	p := s.Progress()
+	// 2024-04-15 .. 2024-05-01 is 17 days, all passed.
+	if p.Total != 17 || p.Done != 17 || p.Unit != "days" {
+		t.Fatalf("progress %+v; want 17 of 17 days", p)
+	}
+	if n := s.Stats().Newest; n.Before(before) {
+		t.Fatalf("newest object time %v; want the fake's LastModified (about now)", n)
+	}
+}

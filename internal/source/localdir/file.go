@@ -75,6 +75,7 @@ func (s *Source) readFile(ctx context.Context, path string, emit source.Emit) er
 		return err
 	}
 	size, mtime := info.Size(), info.ModTime().UnixNano()
+	s.stats.newest.Observe(info.ModTime())
 	if st.Done && st.Size == size && st.ModTime == mtime {
 		s.stats.skipped.Add(1)
 		return nil

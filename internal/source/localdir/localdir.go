@@ -39,6 +39,9 @@ type Source struct {
 
 type counters struct {
 	units, events, errors, skipped atomic.Int64
+	newest                         source.NewestTime
+	// passDone and passTotal are the files of the current pass done and listed.
+	passDone, passTotal atomic.Int64
 }
 
 // Settings are what the wiring layer passes besides the component's own config.
@@ -74,7 +77,12 @@ func (s *Source) Name() string { return s.name }
 // Stats returns the source's counters.
 func (s *Source) Stats() source.Stats {
 	return source.Stats{Units: s.stats.units.Load(), Events: s.stats.events.Load(),
-		Errors: s.stats.errors.Load(), Skipped: s.stats.skipped.Load()}
+		Errors: s.stats.errors.Load(), Skipped: s.stats.skipped.Load(), Newest: s.stats.newest.Time()}
+}
+
+// Progress returns how many files of the current pass are done.
+func (s *Source) Progress() source.Progress {
+	return source.Progress{Done: s.stats.passDone.Load(), Total: s.stats.passTotal.Load(), Unit: "files"}
 }
 
 // Run reads every file under the configured path that is not yet fully processed,
@@ -84,6 +92,8 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 	if err != nil {
 		return err
 	}
+	s.stats.passDone.Store(0)
+	s.stats.passTotal.Store(int64(len(files)))
 	work := make(chan string)
 	var wg sync.WaitGroup
 	var firstErr error
@@ -93,7 +103,9 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 		go func() {
 			defer wg.Done()
 			for path := range work {
-				if err := s.readFile(ctx, path, emit); err != nil {
+				err := s.readFile(ctx, path, emit)
+				s.stats.passDone.Add(1)
+				if err != nil {
 					if ctx.Err() != nil {
 						return
 					}
