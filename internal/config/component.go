@@ -103,19 +103,24 @@ func (c component) decode(section string, v Validator) error {
 	if v == nil || rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("decode %s: want a non-nil pointer, got %T", c.label(section), v)
 	}
-	errs := &errorList{file: c.File}
-	prefix := c.label(section) + ": "
-	body := c.body()
+	return decodeSection(c.File, c.Line, c.BaseDir, c.body(), c.label(section)+": ", v)
+}
+
+// decodeSection decodes body strictly into v, resolves v's relative Path fields
+// against baseDir and runs v.Validate; every error carries file, line and prefix.
+func decodeSection(file string, line0 int, baseDir string, body *yaml.Node, prefix string, v Validator) error {
+	rv := reflect.ValueOf(v)
+	errs := &errorList{file: file}
 	(&keyChecker{errs: errs, prefix: prefix}).check(body, rv.Type(), "", 0)
 	if err := body.Decode(v); err != nil {
-		errs.addYAML(err, prefix, c.Line)
+		errs.addYAML(err, prefix, line0)
 	}
 	if err := errs.err(); err != nil {
 		return err
 	}
-	resolvePaths(rv, c.BaseDir, 0)
+	resolvePaths(rv, baseDir, 0)
 	for _, e := range flatten(v.Validate()) {
-		line := c.Line
+		line := line0
 		var fe FieldError
 		var pfe *FieldError
 		switch {
@@ -125,7 +130,7 @@ func (c component) decode(section string, v Validator) error {
 			line = fieldLine(body, pfe.Field)
 		}
 		if line == 0 {
-			line = c.Line
+			line = line0
 		}
 		errs.addf(line, "%s%v", prefix, e)
 	}

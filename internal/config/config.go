@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -38,6 +39,8 @@ type Config struct {
 	Sources []SourceConfig
 	// API configures the HTTP API (api).
 	API APIConfig
+	// Service tunes the long-running service (service).
+	Service ServiceConfig
 
 	root *yaml.Node // the top-level mapping, for positions in Validate
 }
@@ -59,10 +62,42 @@ type EngineConfig struct {
 	Workers int `yaml:"workers"`
 }
 
-// APIConfig configures the HTTP API.
+// APIConfig is the api section. Listen is read here, since it decides whether the
+// service serves HTTP at all; the API package decodes the whole section with Decode.
 type APIConfig struct {
-	// Listen is the host:port to serve on; empty disables the API.
-	Listen string `yaml:"listen"`
+	// Listen is the host:port to serve the API, metrics and health checks on;
+	// empty disables the listener.
+	Listen string
+	// File, Line and BaseDir locate the section; Node is its mapping.
+	File    string
+	Line    int
+	BaseDir string
+	Node    *yaml.Node
+}
+
+// Decode decodes the api section strictly into v (filled with defaults by the
+// caller), resolves its relative Path fields and runs v.Validate.
+func (a APIConfig) Decode(v Validator) error {
+	body := resolve(a.Node)
+	if body == nil || body.Kind != yaml.MappingNode {
+		body = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: a.Line}
+	}
+	return decodeSection(a.File, a.Line, a.BaseDir, body, "api: ", v)
+}
+
+// ServiceConfig tunes `skywatch run` as a long-running service.
+type ServiceConfig struct {
+	// ShutdownTimeout bounds a graceful stop (SIGTERM, SIGINT, or a reload):
+	// sources stop, work in flight is finished and acknowledged, outputs flushed
+	// (default 30s). Past it the process exits anyway; unacknowledged work is read
+	// again on the next start.
+	ShutdownTimeout Duration `yaml:"shutdown_timeout"`
+	// MaxConcurrentPasses caps how many polling sources run a pass at the same
+	// time; 0 means no cap (default 0).
+	MaxConcurrentPasses int `yaml:"max_concurrent_passes"`
+	// ProgressInterval is how often progress (events, rate, estimated time left)
+	// is logged while sources are busy (default 30s; 0 turns it off).
+	ProgressInterval Duration `yaml:"progress_interval"`
 }
 
 // Default returns the configuration an empty file yields, apart from the host
@@ -78,19 +113,24 @@ func Default() Config {
 			MaxEventBytes: 256 << 20,
 			Workers:       0,
 		},
+		Service: ServiceConfig{
+			ShutdownTimeout:  Duration(30 * time.Second),
+			ProgressInterval: Duration(30 * time.Second),
+		},
 	}
 }
 
 // fileConfig is the top-level file as the YAML decoder sees it; components stay
 // nodes.
 type fileConfig struct {
-	DataDir     string       `yaml:"data_dir"`
-	Rules       []string     `yaml:"rules"`
-	ManagerName string       `yaml:"manager_name"`
-	Engine      EngineConfig `yaml:"engine"`
-	Outputs     yaml.Node    `yaml:"outputs"`
-	Sources     yaml.Node    `yaml:"sources"`
-	API         APIConfig    `yaml:"api"`
+	DataDir     string        `yaml:"data_dir"`
+	Rules       []string      `yaml:"rules"`
+	ManagerName string        `yaml:"manager_name"`
+	Engine      EngineConfig  `yaml:"engine"`
+	Outputs     yaml.Node     `yaml:"outputs"`
+	Sources     yaml.Node     `yaml:"sources"`
+	API         yaml.Node     `yaml:"api"`
+	Service     ServiceConfig `yaml:"service"`
 }
 
 // maxConfigFile bounds what Load reads; a configuration file is small.
@@ -146,7 +186,7 @@ func parse(name string, data []byte, baseDir string) (*Config, error) {
 	(&expander{lookupEnv: os.LookupEnv, baseDir: baseDir, errs: errs}).walk(root)
 
 	def := Default()
-	fc := fileConfig{DataDir: def.DataDir, Rules: def.Rules, Engine: def.Engine}
+	fc := fileConfig{DataDir: def.DataDir, Rules: def.Rules, Engine: def.Engine, Service: def.Service}
 	if root != nil {
 		if root.Kind != yaml.MappingNode {
 			errs.addf(root.Line, "the configuration must be a mapping of keys to values")
@@ -164,7 +204,8 @@ func parse(name string, data []byte, baseDir string) (*Config, error) {
 		Rules:       fc.Rules,
 		ManagerName: fc.ManagerName,
 		Engine:      fc.Engine,
-		API:         fc.API,
+		API:         apiSection(errs, &fc.API, name, baseDir),
+		Service:     fc.Service,
 		root:        root,
 	}
 	cfg.Sources = components(errs, &fc.Sources, "sources", func(c component) SourceConfig { return SourceConfig(c) })
@@ -237,4 +278,30 @@ func resolvePath(base, p string) string {
 		return p
 	}
 	return filepath.Join(base, p)
+}
+
+// apiSection reads the api mapping's listen key and keeps the mapping for Decode.
+func apiSection(errs *errorList, n *yaml.Node, file, baseDir string) APIConfig {
+	a := APIConfig{File: file, BaseDir: baseDir}
+	m := resolve(n)
+	if m == nil || m.Kind == 0 || (m.Kind == yaml.ScalarNode && m.ShortTag() == "!!null") {
+		return a
+	}
+	a.Line = m.Line
+	if m.Kind != yaml.MappingNode {
+		errs.addf(m.Line, "api: must be a mapping")
+		return a
+	}
+	a.Node = m
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "listen" {
+			v := resolve(m.Content[i+1])
+			if v == nil || v.Kind != yaml.ScalarNode {
+				errs.addf(m.Content[i+1].Line, "api.listen: must be host:port")
+				continue
+			}
+			a.Listen = v.Value
+		}
+	}
+	return a
 }

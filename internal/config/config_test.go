@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
 )
@@ -364,4 +365,49 @@ func TestValidateWithoutFile(t *testing.T) {
 		"engine.workers: must be 0 (one per CPU) or more, got -1",
 		"sources[0] (local): name: required",
 	})
+}
+
+type apiTestSection struct {
+	Listen   string          `yaml:"listen"`
+	CertFile config.Path     `yaml:"cert_file"`
+	Timeout  config.Duration `yaml:"timeout"`
+}
+
+func (a *apiTestSection) Validate() error {
+	if a.Timeout < 0 {
+		return config.FieldError{Field: "timeout", Msg: "must not be negative"}
+	}
+	return nil
+}
+
+// The api section is kept whole for the API package to decode strictly, with
+// positions; the service section has defaults.
+func TestAPIAndServiceSections(t *testing.T) {
+	text := "data_dir: ./var\napi:\n  listen: 127.0.0.1:9000\n  cert_file: tls/cert.pem\n  timeout: -1s\nservice:\n  shutdown_timeout: 5s\n"
+	cfg, err := config.Parse("svc.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.API.Listen != "127.0.0.1:9000" || cfg.Service.ShutdownTimeout.Std() != 5*time.Second || cfg.Service.ProgressInterval.Std() != 30*time.Second {
+		t.Fatalf("api %+v service %+v", cfg.API.Listen, cfg.Service)
+	}
+	var a apiTestSection
+	err = cfg.API.Decode(&a)
+	if err == nil || !strings.Contains(err.Error(), "svc.yaml:5") || !strings.Contains(err.Error(), "api: timeout") {
+		t.Fatalf("Decode error = %v; want the timeout line named", err)
+	}
+	cfg2, err := config.Parse("svc.yaml", []byte("api:\n  listen: 127.0.0.1:9000\n  bogus: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg2.API.Decode(&a); err == nil || !strings.Contains(err.Error(), "bogus") {
+		t.Fatalf("unknown api key accepted: %v", err)
+	}
+	empty, _ := config.Parse("e.yaml", []byte("data_dir: ./var\n"))
+	if empty.API.Listen != "" || empty.API.Decode(&apiTestSection{}) != nil {
+		t.Fatal("absent api section must decode to defaults")
+	}
 }

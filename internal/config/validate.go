@@ -36,6 +36,15 @@ func (c *Config) Validate() error {
 			errs.addf(line("api.listen"), "api.listen: want host:port: %v", err)
 		}
 	}
+	if c.Service.ShutdownTimeout < 0 {
+		errs.addf(line("service.shutdown_timeout"), "service.shutdown_timeout: must not be negative")
+	}
+	if c.Service.MaxConcurrentPasses < 0 {
+		errs.addf(line("service.max_concurrent_passes"), "service.max_concurrent_passes: must be 0 (no cap) or more, got %d", c.Service.MaxConcurrentPasses)
+	}
+	if c.Service.ProgressInterval < 0 {
+		errs.addf(line("service.progress_interval"), "service.progress_interval: must not be negative")
+	}
 	c.validateSources(errs)
 	c.validateOutputs(errs)
 	return errs.err()
