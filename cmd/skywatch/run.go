@@ -36,10 +36,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "skywatch run: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := config.Load(*cfgPath)
-	if err == nil {
-		err = cfg.Validate()
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(*cfgPath)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		return cfg, err
 	}
+	cfg, err := load()
 	if err != nil {
 		n := printErrors(stderr, err)
 		fmt.Fprintf(stderr, "skywatch run: %d configuration errors\n", n)
@@ -55,8 +59,35 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sum, err := app.Run(ctx, cfg, app.Options{Once: *once, Logger: logger})
+	if !*once {
+		return serve(ctx, load, logger, stderr)
+	}
+	sum, err := app.Run(ctx, cfg, app.Options{Once: true, Logger: logger})
 	printSummary(stdout, sum)
+	if err != nil {
+		n := printErrors(stderr, err)
+		fmt.Fprintf(stderr, "skywatch run: %d errors\n", n)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// serve runs the service until SIGTERM/SIGINT; SIGHUP reloads configuration and
+// rules.
+func serve(ctx context.Context, load func() (*config.Config, error), logger *slog.Logger, stderr io.Writer) int {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default: // a reload is already pending
+			}
+		}
+	}()
+	err := app.Serve(ctx, app.ServeOptions{Options: app.Options{Logger: logger}, Load: load, Reload: reload})
 	if err != nil {
 		n := printErrors(stderr, err)
 		fmt.Fprintf(stderr, "skywatch run: %d errors\n", n)

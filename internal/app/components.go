@@ -31,6 +31,8 @@ type Env struct {
 	Now         func() time.Time
 	// Once is set for `run --once`: queue sources drain and return.
 	Once bool
+	// DataDir is the configured data_dir, for components that keep files there.
+	DataDir string
 }
 
 // sourceFactory builds one source type from its configuration section.

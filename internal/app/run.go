@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sort"
 	"time"
 
-	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/rules"
@@ -59,64 +57,34 @@ func LoadRules(cfg *config.Config) (*rules.Ruleset, error) {
 	return wazuhxml.Load(cfg.Rules, opt, ruleset.FS())
 }
 
-// Run builds everything the configuration describes and runs it until the sources
-// are done (Once) or ctx ends.
+// Run builds everything the configuration describes and runs it once: until every
+// source has read what is pending (queue sources drain), or ctx ends.
 func Run(ctx context.Context, cfg *config.Config, opt Options) (Summary, error) {
 	start := time.Now()
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
+	opt = opt.withDefaults()
 	var sum Summary
-	rs, err := LoadRules(cfg)
+	g, err := prepare(cfg, opt, false)
 	if err != nil {
 		return sum, err
 	}
-	sum.RuleWarnings = len(rs.Warnings)
-	if n := len(rs.Warnings); n > 0 {
-		opt.Logger.Warn("ruleset loaded with warnings", "warnings", n, "hint", "skywatch rules check lists them")
-	}
-	state, err := checkpoint.Open(filepath.Join(cfg.DataDir, "state.db"))
-	if err != nil {
-		return sum, err
-	}
-	defer state.Close()
-	env := Env{State: state, Logger: opt.Logger, ManagerName: cfg.ManagerName,
-		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now, Once: opt.Once}
-	outputs, sources, err := build(cfg, env)
-	defer func() {
-		for _, o := range outputs {
-			if cerr := o.Sink.Close(); cerr != nil {
-				opt.Logger.Error("close output", "output", o.Name, "err", cerr)
-			}
-		}
-	}()
-	if err != nil {
-		return sum, err
-	}
-	eng := rules.NewEngine(rs, rules.EngineOptions{Now: opt.Now})
-	p := pipeline.New(pipeline.Config{Workers: cfg.Engine.Workers, Logger: opt.Logger}, detector{eng}, outputs)
-	runSources := sources
-	if !opt.Once {
-		runSources = make([]source.Source, len(sources))
-		for i, s := range sources {
-			interval := time.Minute
-			if sch, ok := s.(source.Scheduled); ok {
-				interval = sch.Interval()
-			}
-			runSources[i] = source.Every(s, interval, opt.Logger)
-		}
-	}
-	runErr := p.Run(ctx, runSources)
-	sum = summarize(p.Stats().Snapshot(), rs, eng, sources)
-	sum.RuleWarnings = len(rs.Warnings)
+	defer g.close(opt)
+	stopProgress := startProgress(ctx, opt.Logger, cfg.Service.ProgressInterval.Std(), g)
+	runErr := g.run(ctx)
+	stopProgress()
+	sum = summarize(g.p.Stats().Snapshot(), g.rs, g.eng, g.sources)
+	sum.RuleWarnings = len(g.rs.Warnings)
 	sum.Duration = time.Since(start)
-	if errors.Is(runErr, context.Canceled) {
-		runErr = nil
-	}
 	return sum, runErr
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
 }
 
 // build constructs every output and source, reporting all configuration errors.

@@ -5,7 +5,6 @@ package source
 
 import (
 	"context"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -99,41 +98,6 @@ type StatsReporter interface {
 // its checkpoint once per group instead of once per batch.
 type Committer interface {
 	Commit() error
-}
-
-// Every turns a source that does one pass per Run into one that runs a pass every
-// interval until ctx ends. A failed pass is logged and retried at the next tick.
-func Every(s Source, interval time.Duration, log *slog.Logger) Source {
-	return &every{Source: s, interval: interval, log: log}
-}
-
-type every struct {
-	Source
-	interval time.Duration
-	log      *slog.Logger
-}
-
-func (e *every) Run(ctx context.Context, emit Emit) error {
-	for {
-		if err := e.Source.Run(ctx, emit); err != nil && ctx.Err() == nil {
-			e.log.Error("source pass failed", "source", e.Name(), "err", err)
-		}
-		t := time.NewTimer(e.interval)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-// Commit passes acknowledgements through to the wrapped source.
-func (e *every) Commit() error {
-	if c, ok := e.Source.(Committer); ok {
-		return c.Commit()
-	}
-	return nil
 }
 
 // freeBatches recycles batches and their arenas: a source takes one with NewBatch

@@ -165,12 +165,17 @@ func newWithClients(cfg Config, s Settings, sess *awsclient.Session, api sqsAPI,
 // Name returns the configured source name.
 func (s *Source) Name() string { return s.name }
 
+// Continuous tells the service that Run keeps receiving until stopped, so it is
+// restarted when it returns rather than scheduled in passes.
+func (s *Source) Continuous() bool { return !s.once }
+
 // Stats returns the source's counters: Units are objects read, Skipped the
 // events discarded and the objects and messages with nothing to read.
 func (s *Source) Stats() source.Stats {
 	return source.Stats{Units: s.stats.Units.Load(), Events: s.stats.Events.Load(),
 		Errors:  s.stats.Errors.Load() + s.msgs.errors.Load(),
-		Skipped: s.stats.Discarded.Load() + s.msgs.ignored.Load() + s.msgs.missing.Load() + s.msgs.old.Load()}
+		Skipped: s.stats.Discarded.Load() + s.msgs.ignored.Load() + s.msgs.missing.Load() + s.msgs.old.Load(),
+		Newest:  s.stats.Newest.Time()}
 }
 
 // MessageStats returns the message counters.
