@@ -160,6 +160,11 @@ func (x *expander) readSecret(path string) (string, error) {
 	if !st.Mode().IsRegular() {
 		return "", fmt.Errorf("read secret file %s: not a regular file", path)
 	}
+	// A secret any local user can read or change is not a secret: refuse it, as
+	// ssh does for keys, and say how to fix it.
+	if perm := st.Mode().Perm(); perm&0o006 != 0 {
+		return "", fmt.Errorf("read secret file %s: mode %04o lets every user read or change it; run chmod 600 (or 640 with a dedicated group) on it", path, perm)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 	if err != nil {
 		return "", fmt.Errorf("read secret file: %w", err)

@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
@@ -106,4 +107,24 @@ func TestExpand(t *testing.T) {
 		_, err := config.Parse("c.yaml", []byte("${SW_HOST}: 1\n"))
 		checkErrors(t, err, []string{`c.yaml:1: unknown key "${SW_HOST}"`})
 	})
+}
+
+func TestSecretFileWorldReadableRefused(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(secret, []byte("s3cr3t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(secret, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := config.Parse("c.yaml", []byte("manager_name: ${file:"+secret+"}\n"))
+	if err == nil || !strings.Contains(err.Error(), "chmod 600") || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("world-readable secret file: %v; want a refusal naming the fix, without the secret", err)
+	}
+	if err := os.Chmod(secret, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Parse("c.yaml", []byte("manager_name: ${file:"+secret+"}\n")); err != nil {
+		t.Fatalf("group-readable secret file refused: %v", err)
+	}
 }
