@@ -182,3 +182,43 @@ func TestUnknownTypesReported(t *testing.T) {
 		t.Fatalf("build error %v, want both unknown types with file:line", err)
 	}
 }
+
+// An archives output records every event, without a rule, beside the alerts.
+func TestArchivesOutputRecordsEveryEvent(t *testing.T) {
+	cfg, alertsPath := quickstartConfig(t)
+	archPath := filepath.Join(filepath.Dir(alertsPath), "archives.json")
+	text := "data_dir: " + cfg.DataDir + "\noutputs:\n  - type: file\n    path: " + alertsPath +
+		"\n  - type: archives\n    path: " + archPath + "\nsources:\n  - name: demo\n    type: local\n    path: " +
+		filepath.Join(repoRoot(t), "examples", "logs") + "\n    log_type: cloudtrail\n"
+	c, err := config.Parse("c.yaml", []byte(text))
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), c, Options{Once: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := readAlerts(t, archPath)
+	if len(arch) != int(sum.Events) || sum.Events != 128 {
+		t.Fatalf("%d archive records for %d events", len(arch), sum.Events)
+	}
+	ids := map[string]bool{}
+	for _, a := range arch {
+		if _, ok := a["rule"]; ok {
+			t.Fatalf("archive record has a rule section: %v", a)
+		}
+		if a["full_log"] == "" || a["location"] == nil || a["data"] == nil {
+			t.Fatalf("archive record lacks the event: %v", a)
+		}
+		ids[a["id"].(string)] = true
+	}
+	if len(ids) != len(arch) {
+		t.Fatalf("archive ids repeat: %d distinct of %d", len(ids), len(arch))
+	}
+	if n := len(readAlerts(t, alertsPath)); int64(n) != sum.Alerts || n >= len(arch) {
+		t.Fatalf("alerts file has %d, summary %d, archives %d", n, sum.Alerts, len(arch))
+	}
+}

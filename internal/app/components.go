@@ -52,7 +52,8 @@ var sourceTypes = map[string]sourceFactory{
 
 // outputTypes is the list of every output type skywatch has.
 var outputTypes = map[string]outputFactory{
-	"file": newFileOutput,
+	"file":     newFileOutput,
+	"archives": newArchivesOutput,
 }
 
 // SourceTypes returns the known source type names.
@@ -134,4 +135,12 @@ func newFileOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
 	}
 	// The file sink applies its own filter.
 	return pipeline.Output{Name: oc.Name, Sink: s}, nil
+}
+
+// newArchivesOutput is a file output that receives every event, alerting or not,
+// in the alert shape without a rule (Wazuh's archives.json).
+func newArchivesOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
+	o, err := newFileOutput(oc, env)
+	o.Archive = true
+	return o, err
 }

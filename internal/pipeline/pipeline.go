@@ -34,6 +34,15 @@ type Output struct {
 	Name   string
 	Sink   sink.Sink
 	Filter sink.Filter
+	// Archive makes the output receive every event (as an archive record from the
+	// Matcher's Archive) instead of the alerts.
+	Archive bool
+}
+
+// Archiver is implemented by Matchers that can record every event, for archive
+// outputs. Archive appends the record of the event Analyze last processed.
+type Archiver interface {
+	Archive(out []sink.Record) []sink.Record
 }
 
 // Config tunes the pipeline.
@@ -76,11 +85,16 @@ type Pipeline struct {
 	detector Detector
 	outputs  []Output
 	stats    Stats
+	// archiving is set when an output takes every event.
+	archiving bool
 }
 
 // New returns a pipeline.
 func New(cfg Config, d Detector, outputs []Output) *Pipeline {
 	p := &Pipeline{cfg: cfg.withDefaults(), detector: d, outputs: outputs, stats: newStats()}
+	for _, o := range outputs {
+		p.archiving = p.archiving || o.Archive
+	}
 	p.stats.outputs = make([]outputCounters, len(outputs))
 	for i, o := range outputs {
 		p.stats.outputs[i].name = o.Name
@@ -93,9 +107,10 @@ func (p *Pipeline) Stats() *Stats { return &p.stats }
 
 // processed is a batch after matching: its alerts and how to acknowledge it.
 type processed struct {
-	records []sink.Record
-	bytes   int
-	ack     func(error)
+	records  []sink.Record
+	archives []sink.Record
+	bytes    int
+	ack      func(error)
 }
 
 // Run runs the sources until they all return, then drains the queues, flushes the
@@ -157,10 +172,15 @@ func (p *Pipeline) Run(ctx context.Context, sources []source.Source) error {
 func (p *Pipeline) work(in <-chan *source.Batch, out chan<- processed) {
 	m := p.detector.NewMatcher()
 	for b := range in {
-		var recs []sink.Record
+		var recs, archives []sink.Record
+		arch, archiving := m.(Archiver)
+		archiving = archiving && p.archiving
 		t0 := time.Now()
 		for i := range b.Events {
 			recs = m.Analyze(&b.Events[i], recs)
+			if archiving {
+				archives = arch.Archive(archives)
+			}
 		}
 		p.stats.analyze(len(b.Events), time.Since(t0))
 		n := 0
@@ -169,7 +189,10 @@ func (p *Pipeline) work(in <-chan *source.Batch, out chan<- processed) {
 		}
 		ack := b.Ack
 		source.Release(b)
-		out <- processed{records: recs, bytes: n, ack: ack}
+		for i := range archives {
+			n += len(archives[i].JSON)
+		}
+		out <- processed{records: recs, archives: archives, bytes: n, ack: ack}
 	}
 }
 
@@ -210,7 +233,7 @@ func (p *Pipeline) write(out <-chan processed, committers []source.Committer) er
 				flush()
 				return firstErr
 			}
-			if err := p.deliver(pr.records); err != nil {
+			if err := p.deliver(pr.records, pr.archives); err != nil {
 				if pr.ack != nil {
 					pending = append(pending, func(error) { pr.ack(err) })
 				}
@@ -234,16 +257,20 @@ func (p *Pipeline) write(out <-chan processed, committers []source.Committer) er
 // so left unacknowledged, for its source to deliver again).
 var sinkRetry = retry.Policy{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Attempts: 8}
 
-func (p *Pipeline) deliver(recs []sink.Record) error {
-	for i := range recs {
-		p.stats.count(&recs[i])
+func (p *Pipeline) deliver(alerts, archives []sink.Record) error {
+	for i := range alerts {
+		p.stats.count(&alerts[i])
 	}
-	if len(recs) == 0 {
+	if len(alerts) == 0 && len(archives) == 0 {
 		return nil
 	}
 	var errs []error
 	for i, o := range p.outputs {
 		oc := &p.stats.outputs[i]
+		recs := alerts
+		if o.Archive {
+			recs = archives
+		}
 		sel := recs
 		if !o.Filter.IsZero() {
 			sel = sel[:0:0]
