@@ -52,8 +52,11 @@ var sourceTypes = map[string]sourceFactory{
 
 // outputTypes is the list of every output type skywatch has.
 var outputTypes = map[string]outputFactory{
-	"file":     newFileOutput,
-	"archives": newArchivesOutput,
+	"file":      newFileOutput,
+	"archives":  newArchivesOutput,
+	"webhook":   newWebhookOutput,
+	"slack":     newSlackOutput,
+	"pagerduty": newPagerDutyOutput,
 }
 
 // SourceTypes returns the known source type names.
