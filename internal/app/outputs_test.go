@@ -67,7 +67,7 @@ func TestNotificationOutputsWired(t *testing.T) {
 	followUps := 0
 	for _, b := range got["/hook"] {
 		var a struct {
-			Rule       struct{ ID string } `json:"rule"`
+			Rule       struct{ ID string }  `json:"rule"`
 			Suppressed *struct{ Count int } `json:"suppressed"`
 		}
 		if err := json.Unmarshal([]byte(b), &a); err != nil {
