@@ -33,6 +33,9 @@ type Env struct {
 	Once bool
 	// DataDir is the configured data_dir, for components that keep files there.
 	DataDir string
+	// Shutdown is closed when the generation stops, so a component blocked on a
+	// full buffer gives up instead of holding the stop.
+	Shutdown <-chan struct{}
 }
 
 // sourceFactory builds one source type from its configuration section.

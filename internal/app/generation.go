@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
@@ -26,7 +27,13 @@ type generation struct {
 	scheds  []*scheduled // service mode only, one per source
 	p       *pipeline.Pipeline
 	started time.Time
+	// stopping is closed when the generation is asked to stop.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
+
+// signalStop tells components that wait (a full spool) to give up.
+func (g *generation) signalStop() { g.stopOnce.Do(func() { close(g.stopping) }) }
 
 // ruleProfileEvery is how often (one event in this many, per worker) the engine
 // times each rule it tries, for the per-rule cost metrics.
@@ -46,9 +53,10 @@ func prepare(cfg *config.Config, opt Options, service bool) (*generation, error)
 	if err != nil {
 		return nil, err
 	}
-	g := &generation{cfg: cfg, rs: rs, state: state, started: time.Now()}
+	g := &generation{cfg: cfg, rs: rs, state: state, started: time.Now(), stopping: make(chan struct{})}
 	env := Env{State: state, Logger: opt.Logger, ManagerName: cfg.ManagerName,
-		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now, Once: !service, DataDir: cfg.DataDir}
+		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now, Once: !service, DataDir: cfg.DataDir,
+		Shutdown: g.stopping}
 	g.outputs, g.sources, err = build(cfg, env)
 	if err != nil {
 		g.close(opt)
@@ -81,6 +89,8 @@ func (g *generation) run(ctx context.Context) error {
 			srcs[i] = s
 		}
 	}
+	stop := context.AfterFunc(ctx, g.signalStop)
+	defer stop()
 	err := g.p.Run(ctx, srcs)
 	if errors.Is(err, context.Canceled) {
 		err = nil

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
@@ -9,6 +11,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/sink/notify"
 	"github.com/skywatch-dev/skywatch/internal/sink/pagerduty"
 	"github.com/skywatch-dev/skywatch/internal/sink/slack"
+	"github.com/skywatch-dev/skywatch/internal/sink/spool"
 	"github.com/skywatch-dev/skywatch/internal/sink/suppress"
 	"github.com/skywatch-dev/skywatch/internal/sink/webhook"
 )
@@ -50,51 +53,101 @@ func withSuppress(s sink.Sink, c suppress.Config, env Env, stats func() map[stri
 	}}, nil
 }
 
-// notifyOutput finishes a notification output: suppression, then the pipeline
-// entry with its filter (these outputs do not filter themselves).
-func notifyOutput(oc config.OutputConfig, env Env, s sink.Sink, stats func() notify.Stats, sup suppress.Config, f sink.Filter, err error) (pipeline.Output, error) {
+// spooled is a remote output's configuration with the spool section beside its
+// own keys, so the output packages need not know about the spool.
+type spooled[T any, P interface {
+	*T
+	config.Validator
+}] struct {
+	Out   T            `yaml:",inline"`
+	Spool spool.Config `yaml:"spool"`
+}
+
+// Validate checks both parts.
+func (w *spooled[T, P]) Validate() error {
+	return errors.Join(P(&w.Out).Validate(), w.Spool.Validate())
+}
+
+func decodeSpooled[T any, P interface {
+	*T
+	config.Validator
+}](oc config.OutputConfig, def T) (*spooled[T, P], error) {
+	w := &spooled[T, P]{Out: def, Spool: spool.DefaultConfig()}
+	if err := oc.Decode(w); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// remoteOutput finishes a remote output: suppression (when configured), the disk
+// spool (unless disabled) and the pipeline entry with its filter (remote outputs do
+// not filter themselves). The spool goes outermost so that the pipeline's
+// acknowledgement waits only for the local disk, and suppression sees each alert
+// once, when it is delivered.
+func remoteOutput(oc config.OutputConfig, env Env, s sink.Sink, stats func() map[string]int64, sup suppress.Config, sp spool.Config, f sink.Filter) (pipeline.Output, error) {
+	out, err := withSuppress(s, sup, env, stats)
 	if err != nil {
+		s.Close()
 		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
 	}
-	out, err := withSuppress(s, sup, env, func() map[string]int64 { return notifyStats(stats()) })
-	if err != nil {
-		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+	if sp.Enabled {
+		if sp.Dir == "" {
+			sp.Dir = config.Path(filepath.Join(env.DataDir, "spool", oc.Name))
+		}
+		inner := out.(counted)
+		sw, err := spool.New(inner, sp, spool.Options{Name: oc.Name, Logger: env.Logger, Shutdown: env.Shutdown})
+		if err != nil {
+			inner.Close()
+			return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+		}
+		out = counted{sw, func() map[string]int64 {
+			m := inner.stats()
+			st := sw.Stats()
+			m["spool_buffered_bytes"], m["spool_buffered_records"] = st.BufferedBytes, st.BufferedRecords
+			m["spool_appended"], m["spool_delivered"], m["spool_failed"], m["spool_retries"] = st.Appended, st.Delivered, st.Failed, st.Retries
+			m["spool_corrupt"], m["spool_dropped"], m["spool_blocked_writes"] = st.Corrupt, st.Dropped, st.BlockedWrites
+			m["spool_oldest_age_seconds"] = int64(st.OldestAge.Seconds())
+			return m
+		}}
 	}
 	return pipeline.Output{Name: oc.Name, Sink: out, Filter: f}, nil
 }
 
 func newWebhookOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
-	cfg := webhook.DefaultConfig()
-	if err := oc.Decode(&cfg); err != nil {
+	w, err := decodeSpooled[webhook.Config](oc, webhook.DefaultConfig())
+	if err != nil {
 		return pipeline.Output{}, err
 	}
-	s, err := webhook.New(cfg, webhook.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
+	s, err := webhook.New(w.Out, webhook.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
 	if err != nil {
-		return notifyOutput(oc, env, nil, nil, cfg.Suppress, cfg.Filter(), err)
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
 	}
-	return notifyOutput(oc, env, s, s.Stats, cfg.Suppress, cfg.Filter(), nil)
+	stats := func() map[string]int64 { return notifyStats(s.Stats()) }
+	return remoteOutput(oc, env, s, stats, w.Out.Suppress, w.Spool, w.Out.Filter())
 }
 
 func newSlackOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
-	cfg := slack.DefaultConfig()
-	if err := oc.Decode(&cfg); err != nil {
+	w, err := decodeSpooled[slack.Config](oc, slack.DefaultConfig())
+	if err != nil {
 		return pipeline.Output{}, err
 	}
-	s, err := slack.New(cfg, slack.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
+	s, err := slack.New(w.Out, slack.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
 	if err != nil {
-		return notifyOutput(oc, env, nil, nil, cfg.Suppress, cfg.Filter(), err)
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
 	}
-	return notifyOutput(oc, env, s, s.Stats, cfg.Suppress, cfg.Filter(), nil)
+	stats := func() map[string]int64 { return notifyStats(s.Stats()) }
+	return remoteOutput(oc, env, s, stats, w.Out.Suppress, w.Spool, w.Out.Filter())
 }
 
 func newPagerDutyOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
-	cfg := pagerduty.DefaultConfig()
-	if err := oc.Decode(&cfg); err != nil {
+	w, err := decodeSpooled[pagerduty.Config](oc, pagerduty.DefaultConfig())
+	if err != nil {
 		return pipeline.Output{}, err
 	}
-	s, err := pagerduty.New(cfg, pagerduty.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
+	s, err := pagerduty.New(w.Out, pagerduty.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
 	if err != nil {
-		return notifyOutput(oc, env, nil, nil, cfg.Suppress, cfg.Filter(), err)
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
 	}
-	return notifyOutput(oc, env, s, s.Stats, cfg.Suppress, cfg.Filter(), nil)
+	stats := func() map[string]int64 { return notifyStats(s.Stats()) }
+	return remoteOutput(oc, env, s, stats, w.Out.Suppress, w.Spool, w.Out.Filter())
 }
