@@ -47,6 +47,8 @@ var allowed = map[string][]string{
 	"internal/source/awsfake":      {"internal/source", "internal/event", "internal/checkpoint", "internal/awsclient", "internal/retry"}, // protocol fakes and harness for tests
 	"internal/source/awssqs":       {"internal/source", "internal/event", "internal/config", "internal/decode/awsevent", "internal/awsclient", "internal/retry", "internal/source/awss3"},
 	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
+	"internal/sink/syslog":         {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
+	"internal/sink/email":          {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
 	"internal/sink/spool":          {"internal/sink", "internal/config", "internal/retry"},
 	"internal/sink/notify":         {"internal/sink", "internal/config", "internal/retry"},
 	"internal/sink/suppress":       {"internal/sink", "internal/config", "internal/alert"},

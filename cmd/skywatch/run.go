@@ -62,7 +62,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if !*once {
 		return serve(ctx, load, logger, stderr)
 	}
-	sum, err := app.Run(ctx, cfg, app.Options{Once: true, Logger: logger})
+	sum, err := app.Run(ctx, cfg, app.Options{Once: true, Logger: logger, Version: version})
 	printSummary(stdout, sum)
 	if err != nil {
 		n := printErrors(stderr, err)
@@ -87,7 +87,7 @@ func serve(ctx context.Context, load func() (*config.Config, error), logger *slo
 			}
 		}
 	}()
-	err := app.Serve(ctx, app.ServeOptions{Options: app.Options{Logger: logger}, Load: load, Reload: reload})
+	err := app.Serve(ctx, app.ServeOptions{Options: app.Options{Logger: logger, Version: version}, Load: load, Reload: reload})
 	if err != nil {
 		n := printErrors(stderr, err)
 		fmt.Fprintf(stderr, "skywatch run: %d errors\n", n)

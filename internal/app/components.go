@@ -33,6 +33,8 @@ type Env struct {
 	Once bool
 	// DataDir is the configured data_dir, for components that keep files there.
 	DataDir string
+	// Version is skywatch's version, for outputs that report it.
+	Version string
 	// Shutdown is closed when the generation stops, so a component blocked on a
 	// full buffer gives up instead of holding the stop.
 	Shutdown <-chan struct{}
@@ -60,6 +62,8 @@ var outputTypes = map[string]outputFactory{
 	"webhook":   newWebhookOutput,
 	"slack":     newSlackOutput,
 	"pagerduty": newPagerDutyOutput,
+	"syslog":    newSyslogOutput,
+	"email":     newEmailOutput,
 }
 
 // SourceTypes returns the known source type names.

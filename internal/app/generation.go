@@ -56,7 +56,7 @@ func prepare(cfg *config.Config, opt Options, service bool) (*generation, error)
 	g := &generation{cfg: cfg, rs: rs, state: state, started: time.Now(), stopping: make(chan struct{})}
 	env := Env{State: state, Logger: opt.Logger, ManagerName: cfg.ManagerName,
 		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now, Once: !service, DataDir: cfg.DataDir,
-		Shutdown: g.stopping}
+		Shutdown: g.stopping, Version: opt.Version}
 	g.outputs, g.sources, err = build(cfg, env)
 	if err != nil {
 		g.close(opt)

@@ -8,11 +8,13 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/sink"
+	"github.com/skywatch-dev/skywatch/internal/sink/email"
 	"github.com/skywatch-dev/skywatch/internal/sink/notify"
 	"github.com/skywatch-dev/skywatch/internal/sink/pagerduty"
 	"github.com/skywatch-dev/skywatch/internal/sink/slack"
 	"github.com/skywatch-dev/skywatch/internal/sink/spool"
 	"github.com/skywatch-dev/skywatch/internal/sink/suppress"
+	sinksyslog "github.com/skywatch-dev/skywatch/internal/sink/syslog"
 	"github.com/skywatch-dev/skywatch/internal/sink/webhook"
 )
 
@@ -150,4 +152,42 @@ func newPagerDutyOutput(oc config.OutputConfig, env Env) (pipeline.Output, error
 	}
 	stats := func() map[string]int64 { return notifyStats(s.Stats()) }
 	return remoteOutput(oc, env, s, stats, w.Out.Suppress, w.Spool, w.Out.Filter())
+}
+
+func newSyslogOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
+	w, err := decodeSpooled[sinksyslog.Config](oc, sinksyslog.DefaultConfig())
+	if err != nil {
+		return pipeline.Output{}, err
+	}
+	s, err := sinksyslog.New(w.Out, sinksyslog.Options{Version: env.Version, Now: env.Now})
+	if err != nil {
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+	}
+	stats := func() map[string]int64 {
+		st := s.Stats()
+		return map[string]int64{"accepted": st.Accepted, "sent": st.Sent, "truncated": st.Truncated,
+			"retries": st.Retries, "reconnects": st.Reconnects, "failed_flushes": st.Failed,
+			"dropped": st.Dropped, "buffered": st.Buffered}
+	}
+	return remoteOutput(oc, env, s, stats, suppress.Config{}, w.Spool, w.Out.Filter())
+}
+
+// newEmailOutput has no spool: the email output keeps its own fsynced outbox and
+// sends digests from it, so a spool would only store every alert twice.
+func newEmailOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
+	cfg := email.DefaultConfig()
+	if err := oc.Decode(&cfg); err != nil {
+		return pipeline.Output{}, err
+	}
+	s, err := email.New(cfg, email.Options{Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger, Now: env.Now})
+	if err != nil {
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+	}
+	stats := func() map[string]int64 {
+		st := s.Stats()
+		return map[string]int64{"accepted": st.Accepted, "sent": st.Sent, "messages": st.Messages,
+			"retries": st.Retries, "dead_lettered": st.Failed, "refused_recipients": st.RefusedRecipients,
+			"dropped": st.Dropped, "buffered": st.Buffered}
+	}
+	return remoteOutput(oc, env, s, stats, suppress.Config{}, spool.Config{}, cfg.Filter())
 }

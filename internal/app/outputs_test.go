@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -85,4 +86,49 @@ func TestNotificationOutputsWired(t *testing.T) {
 	if len(rules) == 0 || int64(len(got["/hook"])) >= high+1 {
 		t.Fatalf("webhook got %d requests (%d rules, %d follow-ups) for %d alerts", len(got["/hook"]), len(rules), followUps, high)
 	}
+}
+
+// A syslog output over TCP, behind its spool, delivers every alert by the end of
+// a run.
+func TestSyslogOutputWired(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var received strings.Builder
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				b, _ := io.ReadAll(c)
+				mu.Lock()
+				received.Write(b)
+				mu.Unlock()
+			}()
+		}
+	}()
+	tmp := t.TempDir()
+	text := "data_dir: " + tmp + "\noutputs:\n  - type: syslog\n    network: tcp\n    address: " + ln.Addr().String() +
+		"\n    format: cef\nsources:\n  - name: demo\n    type: local\n    path: " + filepath.Join(repoRoot(t), "examples", "logs") + "\n    log_type: cloudtrail\n"
+	cfg, err := config.Parse("c.yaml", []byte(text))
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Run(context.Background(), cfg, Options{Once: true, Version: "9.9.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every alert at the syslog receiver", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return int64(strings.Count(received.String(), "CEF:0|skywatch|skywatch|9.9.9|")) == sum.Alerts
+	})
 }

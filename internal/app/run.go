@@ -23,6 +23,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Version is skywatch's version, for outputs that report it.
+	Version string
 }
 
 // RuleCount is how many alerts one rule raised.
