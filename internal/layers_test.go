@@ -34,11 +34,12 @@ var allowed = map[string][]string{
 	"internal/decode/jsonstream": nil,
 	"internal/decode/awsevent":   {"internal/decode/jsonstream"},
 	"internal/awsclient":         {"internal/config", "internal/retry", "internal/checkpoint"},
+	"internal/store":             {"internal/alert"},
 	// Engine and interfaces.
 	"internal/rules":          {"internal/event", "internal/alert", "internal/mitre", "internal/rules/wregex", "internal/rules/cdb"},
 	"internal/rules/wazuhxml": {"internal/rules", "internal/rules/cdb"},
 	"internal/source":         {"internal/event"},
-	"internal/sink":           nil,
+	"internal/sink":           {"internal/config"},
 	// Plugins.
 	"internal/source/localdir":     {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/jsonstream", "internal/decode/awsevent"},
 	"internal/sink/file":           {"internal/sink", "internal/config"},
@@ -49,6 +50,8 @@ var allowed = map[string][]string{
 	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
 	"internal/sink/syslog":         {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
 	"internal/sink/email":          {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
+	"internal/sink/opensearch":     {"internal/sink", "internal/config", "internal/retry", "internal/alert"},
+	"internal/sink/store":          {"internal/sink", "internal/config", "internal/alert", "internal/store", "internal/retry"},
 	"internal/sink/spool":          {"internal/sink", "internal/config", "internal/retry"},
 	"internal/sink/notify":         {"internal/sink", "internal/config", "internal/retry"},
 	"internal/sink/suppress":       {"internal/sink", "internal/config", "internal/alert"},
@@ -59,13 +62,14 @@ var allowed = map[string][]string{
 	"internal/pipeline": {"internal/event", "internal/sink", "internal/source", "internal/retry"},
 	"internal/ruletest": {"internal/rules", "internal/event", "internal/alert"},
 	"internal/ruledoc":  {"internal/rules"},
+	"internal/api":      {"internal/config", "internal/store"},
 	// Wiring.
 	"internal/app": {"*"},
 	// Benchmark tooling, not shipped.
 	"tools/fakes3":   nil,
 	"tools/ruleeval": {"internal/event", "internal/rules", "internal/rules/wazuhxml", "internal/ruleset"},
 	// Binary: wiring and the pieces its commands drive directly.
-	"cmd/skywatch": {"internal/app", "internal/config", "internal/rules", "internal/rules/cdb", "internal/rules/wazuhxml",
+	"cmd/skywatch": {"internal/app", "internal/api", "internal/config", "internal/rules", "internal/rules/cdb", "internal/rules/wazuhxml",
 		"internal/ruleset", "internal/ruletest", "internal/event", "internal/alert"},
 }
 

@@ -76,13 +76,8 @@ type Config struct {
 	// DeadLetterPath receives alerts the server refused for good (default
 	// <data_dir>/dead-letter/<output name>.jsonl).
 	DeadLetterPath config.Path `yaml:"dead_letter_path"`
-	// MinLevel, MaxLevel, RuleIDs, Groups and ExcludeGroups select the alerts
-	// sent, as sink.Filter describes (default: all).
-	MinLevel      int      `yaml:"min_level"`
-	MaxLevel      int      `yaml:"max_level"`
-	RuleIDs       []string `yaml:"rule_ids"`
-	Groups        []string `yaml:"groups"`
-	ExcludeGroups []string `yaml:"exclude_groups"`
+	// Selection chooses the alerts written (default: all).
+	sink.Selection `yaml:",inline"`
 }
 
 // DefaultConfig returns the defaults, to be overlaid with the configured values.
@@ -95,17 +90,6 @@ func DefaultConfig() Config {
 		BatchMax:      50,
 		MaxPending:    10000,
 		Timeout:       config.Duration(30 * time.Second),
-	}
-}
-
-// Filter returns the alert selection the configuration describes.
-func (c *Config) Filter() sink.Filter {
-	return sink.Filter{
-		MinLevel:      c.MinLevel,
-		MaxLevel:      c.MaxLevel,
-		RuleIDs:       c.RuleIDs,
-		Groups:        c.Groups,
-		ExcludeGroups: c.ExcludeGroups,
 	}
 }
 
@@ -186,17 +170,7 @@ func (c *Config) Validate() error {
 	if c.Timeout <= 0 {
 		bad("timeout", "must be positive")
 	}
-	for _, l := range []struct {
-		field string
-		v     int
-	}{{"min_level", c.MinLevel}, {"max_level", c.MaxLevel}} {
-		if l.v < 0 || l.v > 16 {
-			bad(l.field, "must be between 0 and 16, got %d", l.v)
-		}
-	}
-	if c.MaxLevel > 0 && c.MinLevel > c.MaxLevel {
-		bad("max_level", "must not be below min_level (%d)", c.MinLevel)
-	}
+	errs = append(errs, c.Selection.Validate())
 	return errors.Join(errs...)
 }
 

@@ -30,13 +30,8 @@ type Config struct {
 	// MaxFiles is how many rotated files to keep, oldest deleted first; 0 keeps
 	// all (default 0).
 	MaxFiles int `yaml:"max_files"`
-	// MinLevel, MaxLevel, RuleIDs, Groups and ExcludeGroups select the alerts
-	// written, as sink.Filter describes (default: all).
-	MinLevel      int      `yaml:"min_level"`
-	MaxLevel      int      `yaml:"max_level"`
-	RuleIDs       []string `yaml:"rule_ids"`
-	Groups        []string `yaml:"groups"`
-	ExcludeGroups []string `yaml:"exclude_groups"`
+	// Selection chooses the alerts written (default: all).
+	sink.Selection `yaml:",inline"`
 	// Mode is the permission of files this output creates, in octal (default
 	// 0640). Existing files keep theirs.
 	Mode FileMode `yaml:"mode"`
@@ -49,17 +44,6 @@ func DefaultConfig() Config {
 		MaxSize:     1 << 30,
 		Compress:    true,
 		Mode:        0o640,
-	}
-}
-
-// Filter returns the alert selection the configuration describes.
-func (c *Config) Filter() sink.Filter {
-	return sink.Filter{
-		MinLevel:      c.MinLevel,
-		MaxLevel:      c.MaxLevel,
-		RuleIDs:       c.RuleIDs,
-		Groups:        c.Groups,
-		ExcludeGroups: c.ExcludeGroups,
 	}
 }
 
@@ -83,17 +67,7 @@ func (c *Config) Validate() error {
 	if c.MaxFiles < 0 {
 		bad("max_files", "must be 0 (keep all) or more")
 	}
-	for _, l := range []struct {
-		field string
-		v     int
-	}{{"min_level", c.MinLevel}, {"max_level", c.MaxLevel}} {
-		if l.v < 0 || l.v > 16 {
-			bad(l.field, "must be between 0 and 16, got %d", l.v)
-		}
-	}
-	if c.MaxLevel > 0 && c.MinLevel > c.MaxLevel {
-		bad("max_level", "must not be below min_level (%d)", c.MinLevel)
-	}
+	errs = append(errs, c.Selection.Validate())
 	if c.Mode&^0o777 != 0 {
 		bad("mode", "must be permission bits between 0600 and 0777, got %s", c.Mode)
 	} else if c.Mode&0o600 != 0o600 {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
-	"github.com/skywatch-dev/skywatch/internal/sink"
 )
 
 // What to do with alerts whose retries ran out on transient failures.
@@ -87,40 +86,6 @@ func (d *Delivery) Validate() error {
 	case GiveUpFail, GiveUpDeadLetter:
 	default:
 		bad("on_give_up", "must be %q or %q, got %q", GiveUpFail, GiveUpDeadLetter, d.OnGiveUp)
-	}
-	return errors.Join(errs...)
-}
-
-// Selection holds the alert selection keys every output has.
-type Selection struct {
-	// MinLevel, MaxLevel, RuleIDs, Groups and ExcludeGroups select the alerts
-	// sent, as sink.Filter describes (default: all).
-	MinLevel      int      `yaml:"min_level"`
-	MaxLevel      int      `yaml:"max_level"`
-	RuleIDs       []string `yaml:"rule_ids"`
-	Groups        []string `yaml:"groups"`
-	ExcludeGroups []string `yaml:"exclude_groups"`
-}
-
-// Filter returns the alert selection the keys describe; the pipeline applies
-// it before Write.
-func (s *Selection) Filter() sink.Filter {
-	return sink.Filter{MinLevel: s.MinLevel, MaxLevel: s.MaxLevel, RuleIDs: s.RuleIDs, Groups: s.Groups, ExcludeGroups: s.ExcludeGroups}
-}
-
-// Validate returns a config.FieldError for each bad selection key.
-func (s *Selection) Validate() error {
-	var errs []error
-	for _, l := range []struct {
-		field string
-		v     int
-	}{{"min_level", s.MinLevel}, {"max_level", s.MaxLevel}} {
-		if l.v < 0 || l.v > 16 {
-			errs = append(errs, config.FieldError{Field: l.field, Msg: fmt.Sprintf("must be between 0 and 16, got %d", l.v)})
-		}
-	}
-	if s.MaxLevel > 0 && s.MinLevel > s.MaxLevel {
-		errs = append(errs, config.FieldError{Field: "max_level", Msg: fmt.Sprintf("must not be below min_level (%d)", s.MinLevel)})
 	}
 	return errors.Join(errs...)
 }

@@ -86,13 +86,8 @@ type Config struct {
 	// errors) are kept, in <name>.jsonl (default <data_dir>/dead-letter).
 	DeadLetterDir config.Path `yaml:"dead_letter_dir"`
 
-	// MinLevel, MaxLevel, RuleIDs, Groups and ExcludeGroups select the alerts
-	// sent, as sink.Filter describes (default: all).
-	MinLevel      int      `yaml:"min_level"`
-	MaxLevel      int      `yaml:"max_level"`
-	RuleIDs       []string `yaml:"rule_ids"`
-	Groups        []string `yaml:"groups"`
-	ExcludeGroups []string `yaml:"exclude_groups"`
+	// Selection chooses the alerts written (default: all).
+	sink.Selection `yaml:",inline"`
 }
 
 // TLSConfig holds the options of https connections.
@@ -127,17 +122,6 @@ func DefaultConfig() Config {
 		RetryMax:        config.Duration(30 * time.Second),
 		InstallTemplate: true,
 		TemplateName:    "skywatch-alerts",
-	}
-}
-
-// Filter returns the alert selection the configuration describes.
-func (c *Config) Filter() sink.Filter {
-	return sink.Filter{
-		MinLevel:      c.MinLevel,
-		MaxLevel:      c.MaxLevel,
-		RuleIDs:       c.RuleIDs,
-		Groups:        c.Groups,
-		ExcludeGroups: c.ExcludeGroups,
 	}
 }
 
@@ -251,17 +235,7 @@ func (c *Config) Validate() error {
 			bad("template_name", "%s", msg)
 		}
 	}
-	for _, l := range []struct {
-		field string
-		v     int
-	}{{"min_level", c.MinLevel}, {"max_level", c.MaxLevel}} {
-		if l.v < 0 || l.v > 16 {
-			bad(l.field, "must be between 0 and 16, got %d", l.v)
-		}
-	}
-	if c.MaxLevel > 0 && c.MinLevel > c.MaxLevel {
-		bad("max_level", "must not be below min_level (%d)", c.MinLevel)
-	}
+	errs = append(errs, c.Selection.Validate())
 	return errors.Join(errs...)
 }
 

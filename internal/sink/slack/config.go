@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/sink"
 	"github.com/skywatch-dev/skywatch/internal/sink/notify"
 	"github.com/skywatch-dev/skywatch/internal/sink/suppress"
 )
@@ -19,8 +20,8 @@ type Config struct {
 	// Suppress holds repeats of the same alert back (off by default).
 	Suppress suppress.Config `yaml:"suppress"`
 
-	notify.Delivery  `yaml:",inline"`
-	notify.Selection `yaml:",inline"`
+	notify.Delivery `yaml:",inline"`
+	sink.Selection  `yaml:",inline"`
 }
 
 // DefaultConfig returns the defaults, to be overlaid with the configured values.

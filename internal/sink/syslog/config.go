@@ -78,13 +78,8 @@ type Config struct {
 	CertFile   config.Path `yaml:"cert_file"`
 	KeyFile    config.Path `yaml:"key_file"`
 	ServerName string      `yaml:"server_name"`
-	// MinLevel, MaxLevel, RuleIDs, Groups and ExcludeGroups select the alerts
-	// sent, as sink.Filter describes (default: all).
-	MinLevel      int      `yaml:"min_level"`
-	MaxLevel      int      `yaml:"max_level"`
-	RuleIDs       []string `yaml:"rule_ids"`
-	Groups        []string `yaml:"groups"`
-	ExcludeGroups []string `yaml:"exclude_groups"`
+	// Selection chooses the alerts written (default: all).
+	sink.Selection `yaml:",inline"`
 }
 
 // DefaultConfig returns the defaults, to be overlaid with the configured values.
@@ -99,17 +94,6 @@ func DefaultConfig() Config {
 		AppName:  "skywatch",
 		SDID:     "skywatch@32473",
 		Timeout:  config.Duration(10 * time.Second),
-	}
-}
-
-// Filter returns the alert selection the configuration describes.
-func (c *Config) Filter() sink.Filter {
-	return sink.Filter{
-		MinLevel:      c.MinLevel,
-		MaxLevel:      c.MaxLevel,
-		RuleIDs:       c.RuleIDs,
-		Groups:        c.Groups,
-		ExcludeGroups: c.ExcludeGroups,
 	}
 }
 
@@ -198,17 +182,7 @@ func (c *Config) Validate() error {
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		bad("cert_file", "cert_file and key_file go together")
 	}
-	for _, l := range []struct {
-		field string
-		v     int
-	}{{"min_level", c.MinLevel}, {"max_level", c.MaxLevel}} {
-		if l.v < 0 || l.v > 16 {
-			bad(l.field, "must be between 0 and 16, got %d", l.v)
-		}
-	}
-	if c.MaxLevel > 0 && c.MinLevel > c.MaxLevel {
-		bad("max_level", "must not be below min_level (%d)", c.MinLevel)
-	}
+	errs = append(errs, c.Selection.Validate())
 	return errors.Join(errs...)
 }
 
