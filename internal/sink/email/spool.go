@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/sink/deadletter"
 )
 
 // The spool is the outbox that lets Flush return before a digest is sent: a
@@ -236,9 +238,6 @@ func syncDir(dir string) error {
 // deadLetter appends one JSON line per alert, with the reason, to path and
 // fsyncs it; the caller forgets the alerts only once this returned nil.
 func deadLetter(path, output, reason string, now time.Time, alerts []spoolEntry) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("dead-letter: create directory: %w", err)
-	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep the alert's bytes as they were
@@ -254,19 +253,10 @@ func deadLetter(path, output, reason string, now time.Time, alerts []spoolEntry)
 			return fmt.Errorf("dead-letter: encode alert %s: %w", a.ID, err)
 		}
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-	if err != nil {
-		return fmt.Errorf("dead-letter: %w", err)
-	}
-	_, err = f.Write(buf.Bytes())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
+	d := deadletter.New(path)
+	err := d.AppendSync(buf.Bytes())
+	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("dead-letter %s: %w", path, err)
-	}
-	return nil
+	return err
 }

@@ -2,28 +2,14 @@ package notify
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/sink/deadletter"
 )
 
 // DeadLetterPath is the default dead-letter file of an output:
-// <dataDir>/dead-letter/<name>.jsonl, with characters that cannot be part of a
-// file name replaced.
-func DeadLetterPath(dataDir, name string) string {
-	safe := strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 || r == ':' {
-			return '_'
-		}
-		return r
-	}, name)
-	if safe == "" || safe == "." || safe == ".." {
-		safe = "output"
-	}
-	return filepath.Join(dataDir, "dead-letter", safe+".jsonl")
-}
+// <dataDir>/dead-letter/<name>.jsonl.
+func DeadLetterPath(dataDir, name string) string { return deadletter.Path(dataDir, name) }
 
 // DeadLetterEntry is one line of a dead-letter file.
 type DeadLetterEntry struct {
@@ -39,62 +25,13 @@ type DeadLetterEntry struct {
 	Alert    json.RawMessage `json:"alert"`
 }
 
-// deadLetter appends entries to a JSON-lines file, created (0600, directory
-// 0750) at the first entry, so outputs that never refuse anything leave no
-// file behind.
-type deadLetter struct {
-	path  string
-	f     *os.File
-	dirty bool
-}
-
-func (d *deadLetter) append(e DeadLetterEntry) error {
-	if d.f == nil {
-		if err := os.MkdirAll(filepath.Dir(d.path), 0o750); err != nil {
-			return fmt.Errorf("dead-letter file: %w", err)
-		}
-		f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return fmt.Errorf("dead-letter file: %w", err)
-		}
-		d.f = f
-	}
+// line encodes the entry as one JSON line, keeping it valid JSON whatever the
+// record held.
+func (e DeadLetterEntry) line() ([]byte, error) {
 	if !json.Valid(e.Alert) {
-		// Keep the line valid JSON whatever the record held.
 		s, _ := json.Marshal(string(e.Alert))
 		e.Alert = s
 	}
-	line, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("dead-letter file %s: %w", d.path, err)
-	}
-	line = append(line, '\n')
-	if _, err := d.f.Write(line); err != nil {
-		return fmt.Errorf("dead-letter file %s: %w", d.path, err)
-	}
-	d.dirty = true
-	return nil
-}
-
-func (d *deadLetter) sync() error {
-	if d.f == nil || !d.dirty {
-		return nil
-	}
-	if err := d.f.Sync(); err != nil {
-		return fmt.Errorf("dead-letter file %s: %w", d.path, err)
-	}
-	d.dirty = false
-	return nil
-}
-
-func (d *deadLetter) close() error {
-	if d.f == nil {
-		return nil
-	}
-	err := d.sync()
-	if cerr := d.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("dead-letter file %s: %w", d.path, cerr)
-	}
-	d.f = nil
-	return err
+	b, err := json.Marshal(e)
+	return append(b, '\n'), err
 }

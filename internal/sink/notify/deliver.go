@@ -13,6 +13,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/retry"
 	"github.com/skywatch-dev/skywatch/internal/sink"
+	"github.com/skywatch-dev/skywatch/internal/sink/deadletter"
 )
 
 // ErrClosed is returned by calls after Close.
@@ -99,7 +100,7 @@ type Deliverer struct {
 
 	pending []Alert
 	ids     map[string]struct{} // ids in pending, to drop redelivered copies
-	dead    deadLetter
+	dead    *deadletter.File
 	closed  bool
 	stats   counters
 }
@@ -150,7 +151,7 @@ func New(p Protocol, o Options) (*Deliverer, error) {
 		sleep:   o.Sleep,
 		scrub:   newScrubber(append(urlSecrets(o.URL), o.Secrets...)...),
 		ids:     map[string]struct{}{},
-		dead:    deadLetter{path: string(o.Delivery.DeadLetter)},
+		dead:    deadletter.New(string(o.Delivery.DeadLetter)),
 	}, nil
 }
 
@@ -239,7 +240,7 @@ func (d *Deliverer) flush(ctx context.Context) error {
 		}
 		done += len(chunk)
 	}
-	return d.dead.sync()
+	return d.dead.Sync()
 }
 
 // consume removes the first n pending alerts (sent or dead-lettered).
@@ -296,15 +297,21 @@ func (d *Deliverer) send(ctx context.Context, req *Request, attempts int) (int, 
 func (d *Deliverer) deadLetter(chunk []Alert, status int, reason string, attempts int) error {
 	now := d.now().UTC()
 	reason = d.scrub.clean(reason)
+	var lines []byte
 	for _, a := range chunk {
 		e := DeadLetterEntry{Time: now, Output: d.name, AlertID: a.ID, Status: status, Reason: reason, Attempts: attempts, Alert: a.JSON}
-		if err := d.dead.append(e); err != nil {
-			return fmt.Errorf("%s: %w", d.service, err)
+		line, err := e.line()
+		if err != nil {
+			return fmt.Errorf("%s: dead-letter entry of %s: %w", d.service, a.ID, err)
 		}
+		lines = append(lines, line...)
+	}
+	if err := d.dead.Append(lines); err != nil {
+		return fmt.Errorf("%s: %w", d.service, err)
 	}
 	d.stats.deadLettered.Add(int64(len(chunk)))
 	d.log.Error("alerts written to the dead-letter file", "output", d.name, "alerts", len(chunk),
-		"first_id", chunk[0].ID, "status", status, "reason", reason, "file", d.dead.path)
+		"first_id", chunk[0].ID, "status", status, "reason", reason, "file", d.dead.Path())
 	return nil
 }
 
@@ -320,7 +327,7 @@ func (d *Deliverer) Close() error {
 		err = fmt.Errorf("%s: closing with %d alerts undelivered: %w", d.service, len(d.pending), err)
 	}
 	d.closed = true
-	return d.scrub.wrap(errors.Join(err, d.dead.close()))
+	return d.scrub.wrap(errors.Join(err, d.dead.Close()))
 }
 
 // Stats returns a snapshot of the counters.
@@ -334,4 +341,4 @@ func (d *Deliverer) Stats() Stats {
 }
 
 // DeadLetterFile returns the path of the dead-letter file.
-func (d *Deliverer) DeadLetterFile() string { return d.dead.path }
+func (d *Deliverer) DeadLetterFile() string { return d.dead.Path() }

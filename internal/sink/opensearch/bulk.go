@@ -288,13 +288,13 @@ func (s *Sink) settle() error {
 		}
 	}
 	if len(dead) > 0 {
-		if err := s.dl.write(s.deadRecords(dead)); err != nil {
+		if err := s.dl.AppendSync(s.deadRecords(dead)); err != nil {
 			// Not durable: keep them and try again, rather than lose them.
 			setAll(dead, outRetry, 0, "", "dead-letter file: "+err.Error())
 		} else {
 			s.stats.deadLettered.Add(int64(len(dead)))
 			s.log.Error("opensearch: the server refused alerts for good; they were written to the dead-letter file",
-				"output", s.name, "alerts", len(dead), "file", s.dl.path, "first", describe(dead[0]))
+				"output", s.name, "alerts", len(dead), "file", s.dl.Path(), "first", describe(dead[0]))
 		}
 	}
 	var nRetry, nFatal int

@@ -3,8 +3,6 @@ package opensearch
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"time"
 )
 
@@ -36,12 +34,6 @@ type DeadLetterError struct {
 	Reason string `json:"reason"`
 }
 
-// deadLetter appends JSON lines to one file, opened at the first refusal.
-type deadLetter struct {
-	path string
-	f    *os.File
-}
-
 func (s *Sink) deadRecords(items []*item) []byte {
 	var buf bytes.Buffer
 	now := s.now().UTC()
@@ -64,47 +56,4 @@ func (s *Sink) deadRecords(items []*item) []byte {
 		buf.WriteByte('\n')
 	}
 	return buf.Bytes()
-}
-
-// write appends lines and syncs the file. A failed write is cut off again,
-// so the file never keeps a torn line that a retry would follow.
-func (d *deadLetter) write(lines []byte) error {
-	if d.f == nil {
-		dir := filepath.Dir(d.path)
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return err
-		}
-		f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
-		if err != nil {
-			return err
-		}
-		// The file's directory entry must survive a crash too.
-		if dirf, err := os.Open(dir); err == nil {
-			err = dirf.Sync()
-			dirf.Close()
-			if err != nil {
-				f.Close()
-				return err
-			}
-		}
-		d.f = f
-	}
-	st, err := d.f.Stat()
-	if err != nil {
-		return err
-	}
-	if _, err := d.f.Write(lines); err != nil {
-		_ = d.f.Truncate(st.Size())
-		return err
-	}
-	return d.f.Sync()
-}
-
-func (d *deadLetter) close() error {
-	if d.f == nil {
-		return nil
-	}
-	err := d.f.Close()
-	d.f = nil
-	return err
 }

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/alert"
 	"github.com/skywatch-dev/skywatch/internal/retry"
 	"github.com/skywatch-dev/skywatch/internal/sink"
+	"github.com/skywatch-dev/skywatch/internal/sink/deadletter"
 )
 
 // ErrBufferFull is returned by Write when max_buffered alerts are held
@@ -66,7 +66,7 @@ type Sink struct {
 	pending      []*item
 	pendingBytes int64
 	ids          map[string]struct{}
-	dl           deadLetter
+	dl           *deadletter.File
 
 	templateFirst chan struct{} // closed after the first template attempt; nil without
 	stopTemplate  context.CancelFunc
@@ -126,16 +126,16 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s output %s: %w", opts.Product, opts.Name, err)
 	}
-	dir := string(cfg.DeadLetterDir)
-	if dir == "" {
-		dir = filepath.Join(opts.DataDir, "dead-letter")
+	dlPath := deadletter.Path(opts.DataDir, opts.Name)
+	if cfg.DeadLetterDir != "" {
+		dlPath = filepath.Join(string(cfg.DeadLetterDir), filepath.Base(dlPath))
 	}
 	s := &Sink{
 		cfg: cfg, product: opts.Product, name: opts.Name, log: opts.Logger, now: opts.Now,
 		client: c,
 		policy: retry.Policy{Initial: cfg.RetryInitial.Std(), Max: cfg.RetryMax.Std(), Attempts: cfg.RetryAttempts},
 		ids:    make(map[string]struct{}),
-		dl:     deadLetter{path: filepath.Join(dir, safeFileName(opts.Name)+".jsonl")},
+		dl:     deadletter.New(dlPath),
 	}
 	if cfg.DataStream != "" {
 		s.index.ip = indexPattern{pattern: cfg.DataStream}
@@ -299,7 +299,7 @@ func (s *Sink) Close() error {
 		s.stopTemplate()
 	}
 	s.wg.Wait()
-	if err := s.dl.close(); err != nil {
+	if err := s.dl.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("opensearch: close dead-letter file: %w", err))
 	}
 	s.http.CloseIdleConnections()
@@ -361,14 +361,4 @@ func (s *Sink) Stats() Stats {
 		Buffered: c.buffered.Load(), BufferedBytes: c.bufferedBytes.Load(),
 		TemplateInstalled: c.templateInstalled.Load(), TemplateErrors: c.templateErrors.Load(),
 	}
-}
-
-// safeFileName keeps an output name usable as a file name.
-func safeFileName(name string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == 0 || r == ':' {
-			return '_'
-		}
-		return r
-	}, name)
 }
