@@ -80,9 +80,11 @@ func (s *scheduled) Run(ctx context.Context, emit source.Emit) error {
 		s.mu.Lock()
 		s.st.Running, s.st.LastEnd = false, time.Now()
 		s.st.Passes++
-		s.st.LastError = ""
-		if err != nil && ctx.Err() == nil {
-			s.st.LastError = err.Error()
+		if ctx.Err() == nil { // a pass cut short by a stop says nothing new
+			s.st.LastError = ""
+			if err != nil {
+				s.st.LastError = err.Error()
+			}
 		}
 		s.mu.Unlock()
 		if err != nil && ctx.Err() == nil {
