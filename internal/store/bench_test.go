@@ -1,0 +1,170 @@
+package store
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// benchEnd is the newest timestamp of the benchmark data, fixed so that a
+// database cached through SKYWATCH_BENCH_STORE stays valid.
+var benchEnd = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+
+// benchAlerts is the benchmark database's size; SKYWATCH_BENCH_ALERTS overrides it.
+func benchAlerts() int64 {
+	if n, err := strconv.ParseInt(os.Getenv("SKYWATCH_BENCH_ALERTS"), 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return 1_000_000
+}
+
+// benchStore opens the database at $SKYWATCH_BENCH_STORE (kept between runs)
+// or in b.TempDir(), filling it with 30 days of generated alerts if needed.
+func benchStore(b *testing.B) (*Store, *gen) {
+	path := os.Getenv("SKYWATCH_BENCH_STORE")
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "bench.db")
+	}
+	s, err := Open(path, Options{PruneInterval: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	g := newGen(99, benchEnd, 30*24*time.Hour)
+	g.step = 30 * 24 * time.Hour / time.Duration(benchAlerts())
+	have, err := s.Count(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if want := benchAlerts(); have < want {
+		start := time.Now()
+		g.seq = int(have) // continue where a previous, interrupted build stopped
+		for n := have; n < want; n += 500 {
+			if err := s.Insert(ctx, g.batch(int(min(500, want-n)))); err != nil {
+				b.Fatal(err)
+			}
+		}
+		el := time.Since(start)
+		if _, err := s.w.Exec(`PRAGMA optimize=0x10002`); err != nil {
+			b.Fatal(err)
+		}
+		size, _ := s.Size(ctx)
+		fi, _ := os.Stat(path)
+		b.Logf("built %d alerts in %s: %.0f alerts/s (generation included); %d MiB used, file %d MiB",
+			want-have, el.Round(time.Second), float64(want-have)/el.Seconds(), size>>20, fi.Size()>>20)
+	}
+	return s, g
+}
+
+// BenchmarkSearch measures typical dashboard queries on a store of a million
+// alerts, reporting the median and 99th percentile latency of each.
+func BenchmarkSearch(b *testing.B) {
+	s, g := benchStore(b)
+	rng := rand.New(rand.NewPCG(5, 5))
+	principal := func() string { p := g.principals[rng.IntN(3)]; return p[rng.IntN(len(p))] }
+	account := func() string { a := g.accounts[rng.IntN(3)]; return a[rng.IntN(len(a))] }
+	day, week := benchEnd.Add(-24*time.Hour), benchEnd.Add(-7*24*time.Hour)
+	queries := []struct {
+		name string
+		run  func() (int64, error)
+	}{
+		{"newest_page", func() (int64, error) { p, err := s.Search(ctx, Query{}); return p.Total, err }},
+		{"page_3", func() (int64, error) {
+			q := Query{}
+			var p Page
+			var err error
+			for range 3 {
+				if p, err = s.Search(ctx, q); err != nil {
+					return 0, err
+				}
+				q.Cursor = p.Next
+			}
+			return p.Total, err
+		}},
+		{"level10_24h", func() (int64, error) {
+			p, err := s.Search(ctx, Query{MinLevel: 10, From: day, To: benchEnd})
+			return p.Total, err
+		}},
+		{"principal", func() (int64, error) { p, err := s.Search(ctx, Query{Principal: principal()}); return p.Total, err }},
+		{"account_text", func() (int64, error) {
+			p, err := s.Search(ctx, Query{Account: account(), Text: eventNames[rng.IntN(len(eventNames))]})
+			return p.Total, err
+		}},
+		{"text_7d", func() (int64, error) {
+			p, err := s.Search(ctx, Query{From: week, Text: eventNames[rng.IntN(len(eventNames))]})
+			return p.Total, err
+		}},
+		{"technique_group_7d", func() (int64, error) {
+			p, err := s.Search(ctx, Query{From: week, Technique: "T1098", Groups: []string{"iam"}})
+			return p.Total, err
+		}},
+		{"level14_all_time", func() (int64, error) { p, err := s.Search(ctx, Query{MinLevel: 14}); return p.Total, err }},
+		{"region_30d", func() (int64, error) {
+			p, err := s.Search(ctx, Query{Region: "eu-west-1", From: benchEnd.Add(-30 * 24 * time.Hour)})
+			return p.Total, err
+		}},
+		{"agg_24h", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: day, To: benchEnd}, AggRequest{})
+			return a.Total, err
+		}},
+		{"agg_7d", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: week, To: benchEnd}, AggRequest{})
+			return a.Total, err
+		}},
+		{"agg_7d_account", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: week, To: benchEnd, Account: account()}, AggRequest{})
+			return a.Total, err
+		}},
+		{"agg_30d", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{}, AggRequest{})
+			return a.Total, err
+		}},
+	}
+	for _, q := range queries {
+		b.Run(q.name, func(b *testing.B) {
+			var lat []time.Duration
+			var matched int64
+			for b.Loop() {
+				start := time.Now()
+				n, err := q.run()
+				lat = append(lat, time.Since(start))
+				if err != nil {
+					b.Fatal(err)
+				}
+				matched += n
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(matched)/float64(len(lat)), "matches/op")
+		})
+	}
+}
+
+// BenchmarkInsert measures storing alerts in batches of 500, as the store sink
+// flushes them.
+func BenchmarkInsert(b *testing.B) {
+	s := openTest(b, Options{})
+	g := newGen(98, benchEnd, 30*24*time.Hour)
+	const batch = 500
+	var inserted int
+	var busy time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		alerts := g.batch(batch)
+		b.StartTimer()
+		start := time.Now()
+		if err := s.Insert(ctx, alerts); err != nil {
+			b.Fatal(err)
+		}
+		busy += time.Since(start)
+		inserted += batch
+	}
+	b.ReportMetric(float64(inserted)/busy.Seconds(), "alerts/s")
+	size, _ := s.Size(ctx)
+	b.ReportMetric(float64(size)/float64(inserted), "bytes/alert")
+}

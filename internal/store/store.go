@@ -1,0 +1,289 @@
+// Package store is skywatch's embedded alert store: one SQLite file (pure Go,
+// modernc.org/sqlite) holding every alert with the fields people filter on, a
+// full-text index, and retention by age and size. The store sink writes to it and
+// the REST API reads from it; both share one *Store.
+//
+// Layout: table alerts (one row per alert id, the summary columns and the alert
+// JSON), tag_names/alert_tags (groups, tactics and techniques, normalised so that
+// "any of these groups" is an index range), and alerts_fts, a contentless FTS5
+// index of the alert's text that forgets a row when the row is deleted.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned by Get for an id that is not stored.
+var ErrNotFound = errors.New("store: alert not found")
+
+// Options tune a Store. The zero value keeps everything forever.
+type Options struct {
+	// Retention deletes alerts older than this (by alert timestamp); 0 keeps them.
+	Retention time.Duration
+	// MaxSize is the most bytes the database may use; past it the oldest alerts
+	// are deleted. 0 means no cap. See Prune for how size is measured.
+	MaxSize int64
+	// Logger receives retention reports and background errors (default: discard).
+	Logger *slog.Logger
+	// Now is the clock retention measures age with (default time.Now).
+	Now func() time.Time
+	// PruneInterval is how often the background goroutine runs Prune (default
+	// one minute); negative turns the goroutine off (tests call Prune directly).
+	PruneInterval time.Duration
+	// Readers is the number of read connections (default 4).
+	Readers int
+}
+
+// Store is an open alert database. It is safe for concurrent use: writes go
+// through one connection, reads through a pool, and WAL mode lets readers run
+// while a write commits.
+type Store struct {
+	path string
+	opt  Options
+	log  *slog.Logger
+	w    *sql.DB // exactly one connection: SQLite allows one writer anyway
+	r    *sql.DB // read-only pool
+
+	wmu  sync.Mutex       // held for each write transaction (Insert, one prune batch)
+	tags map[tagKey]int64 // tag_names cache, guarded by wmu
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+const schemaVersion = 1
+
+// The schema. Timestamps are unix milliseconds. tags holds the alert's tag ids as
+// a JSON array so that the delete trigger can find its alert_tags rows by primary
+// key, instead of every tag row needing a second index on rid.
+var schema = []string{
+	`CREATE TABLE alerts (
+		rid         INTEGER PRIMARY KEY,
+		id          TEXT NOT NULL UNIQUE,
+		ts          INTEGER NOT NULL,
+		level       INTEGER NOT NULL,
+		rule_id     TEXT NOT NULL,
+		description TEXT NOT NULL,
+		provider    TEXT NOT NULL,
+		account     TEXT NOT NULL,
+		region      TEXT NOT NULL,
+		principal   TEXT NOT NULL,
+		srcip       TEXT NOT NULL,
+		tags        TEXT NOT NULL,
+		json        BLOB NOT NULL
+	)`,
+	// (ts) is the pages' order; (level, ts) answers a level floor, and lets the
+	// histogram count each level and bucket as an index range.
+	`CREATE INDEX alerts_ts ON alerts(ts)`,
+	`CREATE INDEX alerts_level ON alerts(level, ts)`,
+	`CREATE INDEX alerts_rule ON alerts(rule_id, ts)`,
+	`CREATE INDEX alerts_principal ON alerts(principal, ts)`,
+	`CREATE INDEX alerts_srcip ON alerts(srcip, ts)`,
+	`CREATE INDEX alerts_account ON alerts(account, ts)`,
+	`CREATE INDEX alerts_provider ON alerts(provider, region, ts)`,
+	`CREATE TABLE tag_names (
+		tag_id INTEGER PRIMARY KEY,
+		kind   INTEGER NOT NULL,
+		name   TEXT NOT NULL,
+		UNIQUE (kind, name)
+	)`,
+	`CREATE TABLE alert_tags (
+		tag_id INTEGER NOT NULL,
+		ts     INTEGER NOT NULL,
+		rid    INTEGER NOT NULL,
+		PRIMARY KEY (tag_id, ts, rid)
+	) WITHOUT ROWID`,
+	// Contentless with contentless_delete: the text lives only in the index, and
+	// deleting by rowid works without handing FTS5 the old text.
+	`CREATE VIRTUAL TABLE alerts_fts USING fts5(body, content='', contentless_delete=1,
+		tokenize='unicode61 remove_diacritics 2')`,
+	`CREATE TRIGGER alerts_delete AFTER DELETE ON alerts BEGIN
+		DELETE FROM alerts_fts WHERE rowid = old.rid;
+		DELETE FROM alert_tags WHERE tag_id IN (SELECT value FROM json_each(old.tags))
+			AND ts = old.ts AND rid = old.rid;
+	END`,
+	fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion),
+}
+
+// Open opens the database at path, creating it (mode 0600, its directory 0750)
+// and the schema when missing, and starts the retention goroutine.
+func Open(path string, opt Options) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: open %q: path must be a file name without '?' or '#'", path)
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.PruneInterval == 0 {
+		opt.PruneInterval = time.Minute
+	}
+	if opt.Readers <= 0 {
+		opt.Readers = 4
+	}
+	if opt.Retention < 0 || opt.MaxSize < 0 {
+		return nil, fmt.Errorf("store: open %s: retention and max size must not be negative", path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	// SQLite would create the file with 0644 less the umask; creating it first
+	// makes it 0600, and SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	_ = f.Close()
+
+	s := &Store{path: path, opt: opt, log: opt.Logger, tags: map[tagKey]int64{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	// synchronous=FULL: in WAL mode every commit fsyncs the WAL, so an Insert that
+	// returned nil survives a kill -9 and a power cut. NORMAL would survive a
+	// process crash (the OS still holds the WAL) but not a power cut, and the
+	// pipeline acknowledges sources on our word, so a lost commit would be a lost
+	// alert. One fsync per Insert (one per pipeline flush) is cheap.
+	common := "?_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_pragma=cache_size(-16000)"
+	if s.w, err = sql.Open("sqlite", path+common+"&_txlock=immediate&_pragma=journal_size_limit(67108864)"); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	if err := s.migrate(); err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if s.r, err = sql.Open("sqlite", path+common+"&_query_only=1"); err != nil {
+		_ = s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.r.SetMaxOpenConns(opt.Readers)
+	s.r.SetMaxIdleConns(opt.Readers)
+	if opt.PruneInterval > 0 {
+		go s.pruneLoop()
+	} else {
+		close(s.done)
+	}
+	return s, nil
+}
+
+// migrate creates the schema in a new file and refuses files of a newer schema.
+func (s *Store) migrate() error {
+	var v int
+	if err := s.w.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return err
+	}
+	switch {
+	case v == schemaVersion:
+		return nil
+	case v > schemaVersion:
+		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
+	}
+	tx, err := s.w.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, stmt := range schema {
+		if _, err := tx.Exec(stmt); err != nil {
+			return fmt.Errorf("create schema: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Close stops the retention goroutine and closes the database. Later calls
+// return the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		<-s.done
+		// optimize keeps the planner's statistics current; it is cheap when
+		// nothing changed.
+		_, _ = s.w.Exec(`PRAGMA optimize`)
+		s.closeErr = errors.Join(s.r.Close(), s.w.Close())
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("store: close %s: %w", s.path, s.closeErr)
+		}
+	})
+	return s.closeErr
+}
+
+// Path returns the database file name.
+func (s *Store) Path() string { return s.path }
+
+// Count returns the number of stored alerts.
+func (s *Store) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM alerts`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count: %w", err)
+	}
+	return n, nil
+}
+
+// Size returns the bytes the database uses: its pages less the free ones. The
+// file itself does not shrink when alerts are deleted; new alerts reuse the
+// free pages instead.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var pages, free, size int64
+	err := s.r.QueryRowContext(ctx,
+		`SELECT (SELECT page_count FROM pragma_page_count), (SELECT freelist_count FROM pragma_freelist_count),
+			(SELECT page_size FROM pragma_page_size)`).Scan(&pages, &free, &size)
+	if err != nil {
+		return 0, fmt.Errorf("store: size: %w", err)
+	}
+	return (pages - free) * size, nil
+}
+
+// Get returns the alert with the given id, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, id string) (json.RawMessage, error) {
+	var b []byte
+	err := s.r.QueryRowContext(ctx, `SELECT json FROM alerts WHERE id = ?`, id).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err == nil {
+		b, err = decompressJSON(b)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: get %q: %w", id, err)
+	}
+	return b, nil
+}
+
+// IntegrityCheck runs SQLite's integrity check, which also checks the
+// full-text index, and returns an error describing any damage. It uses a
+// connection of its own: on a long-lived connection, SQLite 3.54's FTS5 check
+// reports false corruption once another connection has merged index segments
+// (its cached index structure is stale), while queries on it stay correct.
+func (s *Store) IntegrityCheck(ctx context.Context) error {
+	db, err := sql.Open("sqlite", s.path+"?_busy_timeout=10000&_query_only=1")
+	if err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	defer db.Close()
+	var res string
+	if err := db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("store: integrity check: %w", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: integrity check: %s", res)
+	}
+	return nil
+}
