@@ -31,6 +31,8 @@ commands:
                                    run rule test cases (.ini and skywatch YAML)
   lists import [--csv] [--column C] [--value-column C] [--value V] -o OUT FEED...
                                    turn address feeds into a CDB list
+  token create|list|revoke --config FILE ...
+                                   manage API tokens (create prints only the token)
   version                          print the version
 `
 
@@ -60,6 +62,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) >= 2 && args[1] == "import" {
 			return cmdListsImport(args[2:], stdin, stdout, stderr)
 		}
+	case "token":
+		return cmdToken(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "skywatch %s\n", version)
 		return exitOK

@@ -14,12 +14,14 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/sink/file"
+	"github.com/skywatch-dev/skywatch/internal/sink/opensearch"
 	"github.com/skywatch-dev/skywatch/internal/source"
 	"github.com/skywatch-dev/skywatch/internal/source/awsinspector"
 	"github.com/skywatch-dev/skywatch/internal/source/awslogs"
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
+	"github.com/skywatch-dev/skywatch/internal/store"
 )
 
 // Env is what every component may use besides its own configuration.
@@ -35,6 +37,9 @@ type Env struct {
 	DataDir string
 	// Version is skywatch's version, for outputs that report it.
 	Version string
+	// OpenStore returns the alert store at a path, shared by the outputs and the
+	// API.
+	OpenStore func(path string, opt store.Options) (*store.Store, error)
 	// Shutdown is closed when the generation stops, so a component blocked on a
 	// full buffer gives up instead of holding the stop.
 	Shutdown <-chan struct{}
@@ -57,13 +62,16 @@ var sourceTypes = map[string]sourceFactory{
 
 // outputTypes is the list of every output type skywatch has.
 var outputTypes = map[string]outputFactory{
-	"file":      newFileOutput,
-	"archives":  newArchivesOutput,
-	"webhook":   newWebhookOutput,
-	"slack":     newSlackOutput,
-	"pagerduty": newPagerDutyOutput,
-	"syslog":    newSyslogOutput,
-	"email":     newEmailOutput,
+	"file":          newFileOutput,
+	"archives":      newArchivesOutput,
+	"store":         newStoreOutput,
+	"webhook":       newWebhookOutput,
+	"slack":         newSlackOutput,
+	"pagerduty":     newPagerDutyOutput,
+	"syslog":        newSyslogOutput,
+	"email":         newEmailOutput,
+	"opensearch":    newSearchOutput(opensearch.OpenSearch),
+	"elasticsearch": newSearchOutput(opensearch.Elasticsearch),
 }
 
 // SourceTypes returns the known source type names.

@@ -12,6 +12,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/pipeline"
 	"github.com/skywatch-dev/skywatch/internal/rules"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/store"
 )
 
 // generation is one configuration running: its rules, engine, sources, outputs
@@ -27,6 +28,11 @@ type generation struct {
 	scheds  []*scheduled // service mode only, one per source
 	p       *pipeline.Pipeline
 	started time.Time
+	// store is the alert store of the first store output, for the API.
+	store *store.Store
+	// ownStores are closed with the generation (run --once); in service mode the
+	// service's stores outlive generations.
+	ownStores *stores
 	// stopping is closed when the generation is asked to stop.
 	stopping chan struct{}
 	stopOnce sync.Once
@@ -41,7 +47,7 @@ const ruleProfileEvery = 1000
 
 // prepare loads the rules, opens the checkpoint store and builds every component
 // of cfg. On error everything opened is closed again.
-func prepare(cfg *config.Config, opt Options, service bool) (*generation, error) {
+func prepare(cfg *config.Config, opt Options, service bool, shared *stores) (*generation, error) {
 	rs, err := LoadRules(cfg)
 	if err != nil {
 		return nil, err
@@ -54,9 +60,20 @@ func prepare(cfg *config.Config, opt Options, service bool) (*generation, error)
 		return nil, err
 	}
 	g := &generation{cfg: cfg, rs: rs, state: state, started: time.Now(), stopping: make(chan struct{})}
+	if shared == nil {
+		g.ownStores = newStores()
+		shared = g.ownStores
+	}
 	env := Env{State: state, Logger: opt.Logger, ManagerName: cfg.ManagerName,
 		MaxEventB: int(cfg.Engine.MaxEventBytes), Now: opt.Now, Once: !service, DataDir: cfg.DataDir,
-		Shutdown: g.stopping, Version: opt.Version}
+		Shutdown: g.stopping, Version: opt.Version,
+		OpenStore: func(path string, so store.Options) (*store.Store, error) {
+			st, err := shared.get(path, so)
+			if err == nil && g.store == nil {
+				g.store = st
+			}
+			return st, err
+		}}
 	g.outputs, g.sources, err = build(cfg, env)
 	if err != nil {
 		g.close(opt)
@@ -107,5 +124,10 @@ func (g *generation) close(opt Options) {
 	}
 	if err := g.state.Close(); err != nil {
 		opt.Logger.Error("close checkpoint store", "err", err)
+	}
+	if g.ownStores != nil {
+		if err := g.ownStores.closeAll(); err != nil {
+			opt.Logger.Error("close alert store", "err", err)
+		}
 	}
 }

@@ -10,9 +10,11 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/sink"
 	"github.com/skywatch-dev/skywatch/internal/sink/email"
 	"github.com/skywatch-dev/skywatch/internal/sink/notify"
+	"github.com/skywatch-dev/skywatch/internal/sink/opensearch"
 	"github.com/skywatch-dev/skywatch/internal/sink/pagerduty"
 	"github.com/skywatch-dev/skywatch/internal/sink/slack"
 	"github.com/skywatch-dev/skywatch/internal/sink/spool"
+	storesink "github.com/skywatch-dev/skywatch/internal/sink/store"
 	"github.com/skywatch-dev/skywatch/internal/sink/suppress"
 	sinksyslog "github.com/skywatch-dev/skywatch/internal/sink/syslog"
 	"github.com/skywatch-dev/skywatch/internal/sink/webhook"
@@ -190,4 +192,59 @@ func newEmailOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
 			"dropped": st.Dropped, "buffered": st.Buffered}
 	}
 	return remoteOutput(oc, env, s, stats, suppress.Config{}, spool.Config{}, cfg.Filter())
+}
+
+// newSearchOutput builds the opensearch or elasticsearch output (the product
+// decides the template's field types).
+func newSearchOutput(product opensearch.Product) outputFactory {
+	return func(oc config.OutputConfig, env Env) (pipeline.Output, error) {
+		w, err := decodeSpooled[opensearch.Config](oc, opensearch.DefaultConfig())
+		if err != nil {
+			return pipeline.Output{}, err
+		}
+		s, err := opensearch.New(w.Out, opensearch.Options{Product: product, Name: oc.Name, DataDir: env.DataDir, Logger: env.Logger})
+		if err != nil {
+			return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+		}
+		stats := func() map[string]int64 {
+			st := s.Stats()
+			var installed int64
+			if st.TemplateInstalled {
+				installed = 1
+			}
+			return map[string]int64{"accepted": st.Accepted, "coalesced": st.Coalesced, "refused": st.Refused,
+				"sent": st.Sent, "existing": st.Existing, "dead_lettered": st.DeadLettered, "dropped": st.Dropped,
+				"retries": st.Retries, "requests": st.Requests, "request_errors": st.RequestErrors, "bytes_sent": st.BytesSent,
+				"failed_flushes": st.Failed, "buffered": st.Buffered, "buffered_bytes": st.BufferedBytes,
+				"template_installed": installed, "template_errors": st.TemplateErrors}
+		}
+		return remoteOutput(oc, env, s, stats, suppress.Config{}, w.Spool, w.Out.Filter())
+	}
+}
+
+// newStoreOutput writes alerts to the embedded store, which the API shares.
+func newStoreOutput(oc config.OutputConfig, env Env) (pipeline.Output, error) {
+	cfg := storesink.DefaultConfig()
+	if err := oc.Decode(&cfg); err != nil {
+		return pipeline.Output{}, err
+	}
+	if cfg.Path == "" {
+		cfg.Path = config.Path(filepath.Join(env.DataDir, storesink.DefaultFile))
+	}
+	opt := cfg.StoreOptions()
+	opt.Logger = env.Logger
+	st, err := env.OpenStore(string(cfg.Path), opt)
+	if err != nil {
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+	}
+	s, err := storesink.New(st, cfg)
+	if err != nil {
+		return pipeline.Output{}, fmt.Errorf("%s: %w", oc.Label(), err)
+	}
+	stats := func() map[string]int64 {
+		st := s.Stats()
+		return map[string]int64{"accepted": st.Accepted, "stored": st.Stored, "duplicates": st.Duplicates,
+			"rejected": st.Rejected, "failed_inserts": st.Failed, "buffered": st.Buffered, "dropped": st.Dropped}
+	}
+	return pipeline.Output{Name: oc.Name, Sink: counted{s, stats}, Filter: cfg.Filter()}, nil
 }

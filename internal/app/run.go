@@ -65,7 +65,7 @@ func Run(ctx context.Context, cfg *config.Config, opt Options) (Summary, error) 
 	start := time.Now()
 	opt = opt.withDefaults()
 	var sum Summary
-	g, err := prepare(cfg, opt, false)
+	g, err := prepare(cfg, opt, false, nil)
 	if err != nil {
 		return sum, err
 	}

@@ -2,10 +2,8 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -14,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/skywatch-dev/skywatch/internal/api"
 	"github.com/skywatch-dev/skywatch/internal/config"
 )
 
@@ -39,6 +38,8 @@ type service struct {
 	ready   atomic.Bool
 	metrics *metrics
 	reg     *prometheus.Registry
+	stores  *stores
+	api     *api.Server
 }
 
 // Serve runs skywatch as a service until ctx ends: every source on its schedule,
@@ -52,15 +53,20 @@ func Serve(ctx context.Context, opt ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	sv := &service{opt: opt, log: opt.Logger, reg: prometheus.NewRegistry()}
+	sv := &service{opt: opt, log: opt.Logger, reg: prometheus.NewRegistry(), stores: newStores()}
+	defer func() {
+		if err := sv.stores.closeAll(); err != nil {
+			sv.log.Error("close alert store", "err", err)
+		}
+	}()
 	sv.metrics = &metrics{gen: sv.cur.Load, ready: sv.ready.Load, now: time.Now}
 	sv.reg.MustRegister(sv.metrics, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	g, err := prepare(cfg, opt.Options, true)
+	g, err := prepare(cfg, opt.Options, true, sv.stores)
 	if err != nil {
 		return err
 	}
-	stopHTTP, err := sv.startHTTP(cfg.API.Listen)
+	stopHTTP, err := sv.startHTTP(cfg)
 	if err != nil {
 		g.close(opt.Options)
 		return err
@@ -109,7 +115,7 @@ func (sv *service) runGeneration(ctx context.Context, g *generation) (*generatio
 				return nil, nil
 			case <-time.After(restartDelay):
 			}
-			ng, perr := prepare(g.cfg, sv.opt.Options, true)
+			ng, perr := prepare(g.cfg, sv.opt.Options, true, sv.stores)
 			if perr != nil {
 				return nil, fmt.Errorf("restart after pipeline failure: %w", perr)
 			}
@@ -127,17 +133,22 @@ func (sv *service) runGeneration(ctx context.Context, g *generation) (*generatio
 			if err := stop(); err != nil {
 				sv.log.Error("reload: old configuration did not stop cleanly", "err", err)
 			}
-			ng, err := prepare(cfg, sv.opt.Options, true)
+			ng, err := prepare(cfg, sv.opt.Options, true, sv.stores)
 			if err != nil {
 				sv.metrics.reloadFailures.Add(1)
 				sv.log.Error("reload failed while starting the new configuration; going back to the old one", "err", err)
-				ng, err = prepare(g.cfg, sv.opt.Options, true)
+				ng, err = prepare(g.cfg, sv.opt.Options, true, sv.stores)
 				if err != nil {
 					return nil, fmt.Errorf("reload: restart the old configuration: %w", err)
 				}
 				return ng, nil
 			}
 			sv.metrics.reloads.Add(1)
+			if sv.api != nil {
+				if err := sv.api.Reload(); err != nil {
+					sv.log.Error("reload: api tokens", "err", err)
+				}
+			}
 			sv.log.Info("configuration reloaded")
 			return ng, nil
 		}
@@ -150,6 +161,11 @@ func (sv *service) check() (*config.Config, error) {
 	cfg, err := sv.opt.Load()
 	if err != nil {
 		return nil, err
+	}
+	if cfg.API.Listen != "" {
+		if _, err := APIConfig(cfg); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := LoadRules(cfg); err != nil {
 		return nil, err
@@ -178,49 +194,58 @@ func (sv *service) waitStopped(g *generation, done <-chan error) error {
 	}
 }
 
-// startHTTP serves metrics and health checks (and the API) on addr, if set.
-func (sv *service) startHTTP(addr string) (stop func(), err error) {
-	if addr == "" {
+// startHTTP serves the API, metrics and health checks on api.listen, if set.
+func (sv *service) startHTTP(cfg *config.Config) (stop func(), err error) {
+	if cfg.API.Listen == "" {
 		return func() {}, nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	apiCfg, err := APIConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("api: listen on %s: %w", addr, err)
+		return nil, err
+	}
+	b := &apiBackend{sv: sv}
+	srv, err := api.New(apiCfg, api.Options{DataDir: cfg.DataDir, Alerts: b, Rules: b, Sources: b, Logtester: b, Logger: sv.log})
+	if err != nil {
+		return nil, err
+	}
+	sv.api = srv
+	for pattern, h := range sv.handlers() {
+		srv.Handle(pattern, h)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, err
 	}
 	if sv.opt.Listening != nil {
-		sv.opt.Listening(ln.Addr().String())
+		sv.opt.Listening(srv.Addr().String())
 	}
-	srv := &http.Server{Handler: sv.handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			sv.log.Error("http server stopped", "err", err)
+		defer close(done)
+		if err := srv.Run(ctx); err != nil {
+			sv.log.Error("api server stopped", "err", err)
 		}
 	}()
-	sv.log.Info("serving metrics and health checks", "addr", ln.Addr().String())
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
+	return func() { cancel(); <-done }, nil
 }
 
-// handler routes /metrics, /healthz and /readyz. They carry no secrets and take no
+// handlers are /metrics, /healthz and /readyz. They carry no secrets and take no
 // input, so they need no token; bind api.listen to a private address.
-func (sv *service) handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(sv.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(sv.log.Handler(), slog.LevelError)}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if !sv.ready.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "not ready: starting, reloading or stopping")
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	return mux
+func (sv *service) handlers() map[string]http.Handler {
+	return map[string]http.Handler{
+		"GET /metrics": promhttp.HandlerFor(sv.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(sv.log.Handler(), slog.LevelError)}),
+		"GET /healthz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			fmt.Fprintln(w, "ok")
+		}),
+		"GET /readyz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			if !sv.ready.Load() {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintln(w, "not ready: starting, reloading or stopping")
+				return
+			}
+			fmt.Fprintln(w, "ready")
+		}),
+	}
 }
