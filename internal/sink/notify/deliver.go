@@ -26,10 +26,8 @@ var ErrFull = errors.New("too many alerts waiting for delivery")
 
 // Options configure a Deliverer.
 type Options struct {
-	// Service names the output type in errors ("slack").
+	// Service names the output type in errors ("slack"), and is the default Name.
 	Service string
-	// Name is the output's name, used in dead-letter entries and logs.
-	Name string
 	// URL is the endpoint; it never appears in errors or logs.
 	URL string
 	// Header is sent with every request (custom headers).
@@ -39,11 +37,19 @@ type Options struct {
 	Secrets []string
 	// Delivery holds the shared settings.
 	Delivery Delivery
+	// BatchSize is how many alerts one request carries (default 1).
+	BatchSize int
+	Env
+}
+
+// Env is what an output built on the Deliverer receives from the wiring besides
+// its configuration; webhook, slack and pagerduty take it as their Options.
+type Env struct {
+	// Name is the output's name, used in dead-letter entries and logs.
+	Name string
 	// DataDir is the configuration's data_dir; the dead-letter file defaults to
 	// DeadLetterPath(DataDir, Name) when Delivery.DeadLetter is empty.
 	DataDir string
-	// BatchSize is how many alerts one request carries (default 1).
-	BatchSize int
 	// Client is the HTTP client; nil means a client of its own. Redirects are
 	// never followed whatever the client says.
 	Client *http.Client
@@ -111,6 +117,9 @@ var _ sink.Sink = (*Deliverer)(nil)
 func New(p Protocol, o Options) (*Deliverer, error) {
 	if err := o.Delivery.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", o.Service, err)
+	}
+	if o.Name == "" {
+		o.Name = o.Service
 	}
 	if o.Delivery.DeadLetter == "" {
 		if o.DataDir == "" {

@@ -194,7 +194,7 @@ func TestPermanentRefusalGoesToDeadLetter(t *testing.T) {
 func TestEncodeFailureGoesToDeadLetter(t *testing.T) {
 	srv := newServer(t)
 	dc := delivery(t)
-	d, err := notify.New(lines{failEncode: "x"}, notify.Options{Service: "test", Name: "out", URL: srv.URL, Delivery: dc})
+	d, err := notify.New(lines{failEncode: "x"}, notify.Options{Service: "test", URL: srv.URL, Delivery: dc, Env: notify.Env{Name: "out"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,8 +285,8 @@ func TestConnectionRefusedErrorHasNoSecret(t *testing.T) {
 	dc.MaxAttempts = 2
 	logs := &bytes.Buffer{}
 	d, err := notify.New(lines{}, notify.Options{
-		Service: "test", Name: "out", URL: "http://user:hunter2pass@" + addr + "/services/" + token + "?api_key=querysecret99",
-		Delivery: dc, Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Service: "test", URL: "http://user:hunter2pass@" + addr + "/services/" + token + "?api_key=querysecret99",
+		Delivery: dc, Env: notify.Env{Name: "out", Logger: slog.New(slog.NewTextHandler(logs, nil))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -321,8 +321,8 @@ func TestScrubsSecretsEchoedByTheService(t *testing.T) {
 	}))
 	defer srv.Close()
 	dc := delivery(t)
-	d, err := notify.New(lines{}, notify.Options{Service: "test", Name: "out", URL: srv.URL + "/services/" + token,
-		Delivery: dc, Secrets: []string{"routing-key-abcdef123456"}})
+	d, err := notify.New(lines{}, notify.Options{Service: "test", URL: srv.URL + "/services/" + token,
+		Delivery: dc, Secrets: []string{"routing-key-abcdef123456"}, Env: notify.Env{Name: "out"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,11 +137,9 @@ func newDeliverer(t *testing.T, srv *server, d notify.Delivery, mutate func(*not
 	logs := &bytes.Buffer{}
 	o := notify.Options{
 		Service:  "test",
-		Name:     "out",
 		URL:      srv.URL + "/services/" + token,
 		Delivery: d,
-		Logger:   slog.New(slog.NewTextHandler(logs, nil)),
-		Sleep:    sl.sleep,
+		Env:      notify.Env{Name: "out", Logger: slog.New(slog.NewTextHandler(logs, nil)), Sleep: sl.sleep},
 	}
 	if mutate != nil {
 		mutate(&o)

@@ -6,13 +6,9 @@
 package pagerduty
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/alert"
 	"github.com/skywatch-dev/skywatch/internal/sink"
@@ -24,20 +20,7 @@ import (
 const maxSummary = 1024
 
 // Options are the collaborators of a Sink besides its configuration.
-type Options struct {
-	// Name is the output's name (dead-letter entries, logs; default "pagerduty").
-	Name string
-	// DataDir is the configuration's data_dir, for the default dead-letter file.
-	DataDir string
-	// Client is the HTTP client; nil means one of the output's own.
-	Client *http.Client
-	// Logger receives retries and dead-lettered alerts; nil discards.
-	Logger *slog.Logger
-	// Now is the clock (default time.Now).
-	Now func() time.Time
-	// Sleep waits out Retry-After (default: a timer).
-	Sleep func(ctx context.Context, d time.Duration) error
-}
+type Options = notify.Env
 
 // Sink sends alerts to PagerDuty. Its Write, Flush, Close and Stats are those
 // of notify.Deliverer.
@@ -52,21 +35,13 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("pagerduty: %w", err)
 	}
-	if opts.Name == "" {
-		opts.Name = "pagerduty"
-	}
 	p := protocol{routingKey: cfg.RoutingKey.Reveal(), dashboard: cfg.DashboardURL}
 	d, err := notify.New(p, notify.Options{
 		Service:  "pagerduty",
-		Name:     opts.Name,
 		URL:      cfg.Endpoint,
 		Secrets:  []string{p.routingKey},
 		Delivery: cfg.Delivery,
-		DataDir:  opts.DataDir,
-		Client:   opts.Client,
-		Logger:   opts.Logger,
-		Now:      opts.Now,
-		Sleep:    opts.Sleep,
+		Env:      opts,
 	})
 	if err != nil {
 		return nil, err

@@ -5,13 +5,9 @@
 package slack
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/skywatch-dev/skywatch/internal/alert"
 	"github.com/skywatch-dev/skywatch/internal/sink"
@@ -20,20 +16,7 @@ import (
 )
 
 // Options are the collaborators of a Sink besides its configuration.
-type Options struct {
-	// Name is the output's name (dead-letter entries, logs; default "slack").
-	Name string
-	// DataDir is the configuration's data_dir, for the default dead-letter file.
-	DataDir string
-	// Client is the HTTP client; nil means one of the output's own.
-	Client *http.Client
-	// Logger receives retries and dead-lettered alerts; nil discards.
-	Logger *slog.Logger
-	// Now is the clock (default time.Now).
-	Now func() time.Time
-	// Sleep waits out Retry-After (default: a timer).
-	Sleep func(ctx context.Context, d time.Duration) error
-}
+type Options = notify.Env
 
 // Sink posts alerts to Slack. Its Write, Flush, Close and Stats are those of
 // notify.Deliverer.
@@ -48,19 +31,11 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("slack: %w", err)
 	}
-	if opts.Name == "" {
-		opts.Name = "slack"
-	}
 	d, err := notify.New(protocol{dashboard: cfg.DashboardURL}, notify.Options{
 		Service:  "slack",
-		Name:     opts.Name,
 		URL:      cfg.WebhookURL.Reveal(),
 		Delivery: cfg.Delivery,
-		DataDir:  opts.DataDir,
-		Client:   opts.Client,
-		Logger:   opts.Logger,
-		Now:      opts.Now,
-		Sleep:    opts.Sleep,
+		Env:      opts,
 	})
 	if err != nil {
 		return nil, err

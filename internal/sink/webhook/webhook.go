@@ -6,12 +6,10 @@
 package webhook
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,20 +34,7 @@ const (
 )
 
 // Options are the collaborators of a Sink besides its configuration.
-type Options struct {
-	// Name is the output's name (dead-letter entries, logs; default "webhook").
-	Name string
-	// DataDir is the configuration's data_dir, for the default dead-letter file.
-	DataDir string
-	// Client is the HTTP client; nil means one of the output's own.
-	Client *http.Client
-	// Logger receives retries and dead-lettered alerts; nil discards.
-	Logger *slog.Logger
-	// Now is the clock used for signatures (default time.Now).
-	Now func() time.Time
-	// Sleep waits out Retry-After (default: a timer).
-	Sleep func(ctx context.Context, d time.Duration) error
-}
+type Options = notify.Env
 
 // Sink posts alerts to the webhook. Its Write, Flush, Close and Stats are
 // those of notify.Deliverer.
@@ -64,9 +49,6 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	if opts.Name == "" {
-		opts.Name = "webhook"
-	}
 	batch := 1
 	if cfg.Format != FormatSingle {
 		batch = cfg.BatchSize
@@ -77,17 +59,12 @@ func New(cfg Config, opts Options) (*Sink, error) {
 	}
 	del, err := notify.New(&protocol{format: cfg.Format, key: []byte(cfg.HMACKey.Reveal())}, notify.Options{
 		Service:   "webhook",
-		Name:      opts.Name,
 		URL:       cfg.URL.Reveal(),
 		Header:    cfg.header(),
 		Secrets:   secrets,
 		Delivery:  cfg.Delivery,
-		DataDir:   opts.DataDir,
 		BatchSize: batch,
-		Client:    opts.Client,
-		Logger:    opts.Logger,
-		Now:       opts.Now,
-		Sleep:     opts.Sleep,
+		Env:       opts,
 	})
 	if err != nil {
 		return nil, err
