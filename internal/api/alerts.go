@@ -19,11 +19,7 @@ type AlertStore interface {
 // query turns the checked filter into the store's query, and lets the store
 // check what only it knows (the cursor).
 func (f *alertFilter) query() (store.Query, error) {
-	q := store.Query{
-		From: f.From, To: f.To, MinLevel: f.MinLevel, RuleIDs: f.RuleIDs, Groups: f.Groups,
-		Provider: f.Provider, Account: f.Account, Region: f.Region, Principal: f.Principal,
-		SrcIP: f.SrcIP, Technique: f.Technique, Text: f.Text, Limit: f.Limit, Cursor: f.Cursor,
-	}
+	q := f.Query
 	if err := q.Validate(); err != nil {
 		if pe, ok := storeParamError(err); ok {
 			return q, pe

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/skywatch-dev/skywatch/internal/store"
 )
 
 // paramError is a bad query parameter; the API answers it with a 400 that names
@@ -190,21 +192,10 @@ var (
 	alertIDRE   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
 )
 
-// alertFilter is the query of /alerts and /alerts/stats, checked.
+// alertFilter is the query of /alerts and /alerts/stats, checked: the store's
+// query plus what only the statistics take.
 type alertFilter struct {
-	From, To   time.Time
-	MinLevel   int
-	RuleIDs    []string
-	Groups     []string
-	Provider   string
-	Account    string
-	Region     string
-	Principal  string
-	SrcIP      string
-	Technique  string
-	Text       string
-	Limit      int
-	Cursor     string
+	store.Query
 	Interval   time.Duration
 	Top        int
 	statsQuery bool
