@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"internal/decode/awsevent":   {"internal/decode/jsonstream"},
 	"internal/awsclient":         {"internal/config", "internal/retry", "internal/checkpoint"},
 	"internal/store":             {"internal/alert"},
+	"internal/azureclient":       {"internal/config", "internal/retry", "internal/checkpoint"},
 	// Engine and interfaces.
 	"internal/rules":          {"internal/event", "internal/alert", "internal/mitre", "internal/rules/wregex", "internal/rules/cdb"},
 	"internal/rules/wazuhxml": {"internal/rules", "internal/rules/cdb"},
@@ -48,6 +49,10 @@ var allowed = map[string][]string{
 	"internal/source/awsfake":      {"internal/source", "internal/event", "internal/checkpoint", "internal/awsclient", "internal/retry"}, // protocol fakes and harness for tests
 	"internal/source/awssqs":       {"internal/source", "internal/event", "internal/config", "internal/decode/awsevent", "internal/awsclient", "internal/retry", "internal/source/awss3"},
 	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
+	"internal/source/azurefake":    nil, // protocol fakes for tests
+	"internal/source/azureblob":    {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry", "internal/decode/jsonstream"},
+	"internal/source/azurela":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
+	"internal/source/msgraph":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
 	"internal/sink/syslog":         {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
 	"internal/sink/email":          {"internal/sink", "internal/config", "internal/alert", "internal/retry", "internal/sink/deadletter"},
 	"internal/sink/opensearch":     {"internal/sink", "internal/config", "internal/retry", "internal/alert", "internal/sink/deadletter"},
