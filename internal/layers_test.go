@@ -36,6 +36,7 @@ var allowed = map[string][]string{
 	"internal/awsclient":         {"internal/config", "internal/retry", "internal/checkpoint"},
 	"internal/store":             {"internal/alert"},
 	"internal/azureclient":       {"internal/config", "internal/retry", "internal/checkpoint"},
+	"internal/gcpclient":         {"internal/config"},
 	// Engine and interfaces.
 	"internal/rules":          {"internal/event", "internal/alert", "internal/mitre", "internal/rules/wregex", "internal/rules/cdb"},
 	"internal/rules/wazuhxml": {"internal/rules", "internal/rules/cdb"},
@@ -53,6 +54,8 @@ var allowed = map[string][]string{
 	"internal/source/azureblob":    {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry", "internal/decode/jsonstream"},
 	"internal/source/azurela":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
 	"internal/source/msgraph":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
+	"internal/source/gcppubsub":    {"internal/source", "internal/event", "internal/config", "internal/gcpclient", "internal/retry"},
+	"internal/source/gcs":          {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/gcpclient", "internal/retry", "internal/decode/jsonstream"},
 	"internal/sink/syslog":         {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
 	"internal/sink/email":          {"internal/sink", "internal/config", "internal/alert", "internal/retry", "internal/sink/deadletter"},
 	"internal/sink/opensearch":     {"internal/sink", "internal/config", "internal/retry", "internal/alert", "internal/sink/deadletter"},
