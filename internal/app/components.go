@@ -20,6 +20,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awslogs"
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
+	"github.com/skywatch-dev/skywatch/internal/source/azurela"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 	"github.com/skywatch-dev/skywatch/internal/store"
 )
@@ -58,6 +59,7 @@ var sourceTypes = map[string]sourceFactory{
 	"aws-inspector":       newInspectorSource,
 	"aws-cloudwatch-logs": newCloudWatchLogsSource,
 	"aws-sqs":             newSQSSource,
+	"azure-log-analytics": newLogAnalyticsSource,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -127,6 +129,16 @@ func newCloudWatchLogsSource(sc config.SourceConfig, env Env) (source.Source, er
 		return nil, err
 	}
 	return awslogs.New(cfg, awslogs.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
+	})
+}
+
+func newLogAnalyticsSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := azurela.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return azurela.New(cfg, azurela.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
 	})
 }
