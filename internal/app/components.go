@@ -21,6 +21,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
 	"github.com/skywatch-dev/skywatch/internal/source/azurela"
+	"github.com/skywatch-dev/skywatch/internal/source/msgraph"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 	"github.com/skywatch-dev/skywatch/internal/store"
 )
@@ -60,6 +61,7 @@ var sourceTypes = map[string]sourceFactory{
 	"aws-cloudwatch-logs": newCloudWatchLogsSource,
 	"aws-sqs":             newSQSSource,
 	"azure-log-analytics": newLogAnalyticsSource,
+	"ms-graph":            newGraphSource,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -139,6 +141,16 @@ func newLogAnalyticsSource(sc config.SourceConfig, env Env) (source.Source, erro
 		return nil, err
 	}
 	return azurela.New(cfg, azurela.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
+	})
+}
+
+func newGraphSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := msgraph.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return msgraph.New(cfg, msgraph.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
 	})
 }
