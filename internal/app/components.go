@@ -21,8 +21,8 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
 	"github.com/skywatch-dev/skywatch/internal/source/azurela"
-	"github.com/skywatch-dev/skywatch/internal/source/msgraph"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
+	"github.com/skywatch-dev/skywatch/internal/source/msgraph"
 	"github.com/skywatch-dev/skywatch/internal/store"
 )
 
