@@ -27,6 +27,7 @@ func TestConfigurationDocExample(t *testing.T) {
 	secret := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(secret, []byte("pw"), 0o600)
 	text := strings.ReplaceAll(doc[start:end], "/etc/skywatch/secrets/opensearch", secret)
+	text = strings.ReplaceAll(text, "/etc/skywatch/secrets/azure-client-secret", secret)
 	cfg, err := config.Parse("configuration.md", []byte(text))
 	if err == nil {
 		err = cfg.Validate()
