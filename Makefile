@@ -4,21 +4,29 @@ GOPROXY ?= https://proxy.golang.org
 export GOPROXY
 TOOLS := $(CURDIR)/.tools/bin
 VICTORIALOGS_VERSION := v1.52.1
+AZURITE_VERSION := 3.37.0
+AZURITE := $(CURDIR)/.tools/azurite/node_modules/.bin/azurite-blob
 
 .PHONY: test build tools lint
 
 test: tools
-	SKYWATCH_VICTORIALOGS=$(TOOLS)/victoria-logs go test ./...
+	SKYWATCH_VICTORIALOGS=$(TOOLS)/victoria-logs SKYWATCH_AZURITE=$(AZURITE) go test ./...
 
 build:
 	go build -o skywatch ./cmd/skywatch
 
 # VictoriaLogs speaks the Elasticsearch _bulk protocol: the opensearch output's
 # tests run against it on 127.0.0.1.
-tools: $(TOOLS)/victoria-logs
+tools: $(TOOLS)/victoria-logs $(AZURITE)
 
 $(TOOLS)/victoria-logs:
 	GOBIN=$(TOOLS) go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VICTORIALOGS_VERSION)
+
+# Azurite (npm) is the Blob Storage emulator the azure-blob source's tests start on
+# 127.0.0.1 (with --skipApiVersionCheck: the SDK's API version is newer than
+# Azurite's). It declares node >= 22; node 20 prints EBADENGINE warnings but runs it.
+$(AZURITE):
+	npm install --prefix $(CURDIR)/.tools/azurite --no-audit --no-fund --save-exact azurite@$(AZURITE_VERSION)
 
 lint:
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))"

@@ -20,6 +20,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awslogs"
 	"github.com/skywatch-dev/skywatch/internal/source/awss3"
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
+	"github.com/skywatch-dev/skywatch/internal/source/azureblob"
 	"github.com/skywatch-dev/skywatch/internal/source/azurela"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 	"github.com/skywatch-dev/skywatch/internal/source/msgraph"
@@ -61,6 +62,7 @@ var sourceTypes = map[string]sourceFactory{
 	"aws-cloudwatch-logs": newCloudWatchLogsSource,
 	"aws-sqs":             newSQSSource,
 	"azure-log-analytics": newLogAnalyticsSource,
+	"azure-blob":          newBlobSource,
 	"ms-graph":            newGraphSource,
 }
 
@@ -142,6 +144,17 @@ func newLogAnalyticsSource(sc config.SourceConfig, env Env) (source.Source, erro
 	}
 	return azurela.New(cfg, azurela.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
+	})
+}
+
+func newBlobSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := azureblob.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return azureblob.New(cfg, azureblob.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
+		MaxRecordBytes: env.MaxEventB, Now: env.Now,
 	})
 }
 
