@@ -92,3 +92,73 @@ func TestPCREPrefilterSound(t *testing.T) {
 		t.Fatalf("only %d patterns had a prefilter; generator is broken", withPre)
 	}
 }
+
+// TestPCRELookaheadPrefilterSound is TestPCREPrefilterSound for patterns made
+// of look-aheads (which RE2 cannot run), the shape rules use to ask for
+// several things in any order, including look-aheads whose body reaches past
+// what follows them and classes holding parentheses.
+func TestPCRELookaheadPrefilterSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	bodies := []string{`.*abc`, `.*?"k"\s*:\s*"(?:cat|dog)`, `ab`, `[()]*xyz`, `.*(?:QQ|rr)\d`, `x(?!y)`, `.*\(ab\)`, `b`, `.*[^)]abc`}
+	heads := []string{``, `(?i)`, `(?is)`, `(?s)`}
+	frags := []string{"abc", "ABC", `"k": "cat"`, `"K":"DOG"`, "xyz", "()", "(ab)", "qq1", "RR2", "xy", "x", " ", "\n", "b"}
+	withPre := 0
+	for range 20000 {
+		pat := heads[rng.IntN(len(heads))]
+		if rng.IntN(2) == 0 {
+			pat += "^"
+		}
+		for range rng.IntN(3) + 1 {
+			op := "(?="
+			if rng.IntN(5) == 0 {
+				op = "(?!"
+			}
+			pat += op + bodies[rng.IntN(len(bodies))] + ")"
+		}
+		if rng.IntN(3) == 0 {
+			pat += `abc|x`
+		}
+		p, err := CompilePCRE(pat)
+		if err != nil {
+			t.Fatalf("%q: %v", pat, err)
+		}
+		if p.pre == nil {
+			continue
+		}
+		withPre++
+		bare := &PCRE{src: p.src, mapped: p.mapped, std: p.std, bt: p.bt, ngroups: p.ngroups}
+		for range 8 {
+			in := ""
+			for range rng.IntN(6) {
+				in += frags[rng.IntN(len(frags))]
+			}
+			if got, want := p.MatchString(in), bare.MatchString(in); got != want {
+				t.Fatalf("%q on %q: with prefilter %v, without %v", pat, in, got, want)
+			}
+		}
+	}
+	if withPre < 1000 {
+		t.Fatalf("only %d patterns had a prefilter; generator is broken", withPre)
+	}
+}
+
+func TestLookaheadRequired(t *testing.T) {
+	for pat, want := range map[string]string{
+		`(?is)^(?=.*"clientAppUsed"\s*:\s*"(?:IMAP|POP))(?=.*"ResultType")`: `"clientappused"`,
+		`^(?=.*abc)(?=.*abcdef)`: "abcdef",
+		`(?!.*abcdef)(?=.*xyz)`:  "",
+		`(?=[)]abcd)`:            ")abcd",
+	} {
+		p, err := CompilePCRE(pat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if p.pre != nil && len(p.pre.alts) == 1 {
+			got = string(p.pre.alts[0].needle)
+		}
+		if got != want {
+			t.Errorf("%q: prefilter %q, want %q", pat, got, want)
+		}
+	}
+}

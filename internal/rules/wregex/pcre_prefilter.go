@@ -1,6 +1,9 @@
 package wregex
 
-import "regexp/syntax"
+import (
+	"regexp/syntax"
+	"strings"
+)
 
 // A literal prefilter for PCRE patterns: a small set of strings such that
 // every match contains at least one of them. RE2 cannot skip ahead for
@@ -28,12 +31,13 @@ func (l *literalSet) anyIn(s []byte) bool {
 // newPrefilter derives a prefilter from a rewritten (mapped-alphabet)
 // pattern, or returns nil when none is worth having.
 func newPrefilter(mapped string) *literalSet {
-	re, err := syntax.Parse(mapped, syntax.Perl)
-	if err != nil {
-		return nil
+	var set []string
+	if re, err := syntax.Parse(mapped, syntax.Perl); err == nil {
+		set, _ = required(re)
+	} else {
+		set = lookaheadRequired(mapped)
 	}
-	set, ok := required(re)
-	if !ok || quality(set) < 3 {
+	if quality(set) < 3 {
 		return nil
 	}
 	l := &literalSet{}
@@ -126,4 +130,102 @@ func required(re *syntax.Regexp) ([]string, bool) {
 		return best, best != nil
 	}
 	return nil, false
+}
+
+// lookaheadRequired finds required strings for patterns RE2 cannot parse that
+// open with look-aheads, the usual way of asking for several things in any
+// order: (?is)^(?=.*A)(?=.*B)... Each look-ahead's body must match somewhere in
+// the subject, so strings required by any one body are required by the whole
+// pattern. Only bodies RE2 can parse are used, each on its own: joining a body
+// with what follows it would not be sound, since a look-ahead consumes nothing.
+func lookaheadRequired(mapped string) []string {
+	rest, flags := mapped, ""
+	if strings.HasPrefix(rest, "(?") && !strings.HasPrefix(rest, "(?=") && !strings.HasPrefix(rest, "(?!") {
+		end := strings.IndexByte(rest, ')')
+		if end < 0 || strings.ContainsAny(rest[2:end], ":=!<>") {
+			return nil
+		}
+		flags, rest = rest[:end+1], rest[end+1:]
+	}
+	if topLevelBar(rest) {
+		return nil // the look-aheads bind only the first alternative
+	}
+	rest = strings.TrimPrefix(rest, "^")
+	var best []string
+	for strings.HasPrefix(rest, "(?=") {
+		end := groupEnd(rest)
+		if end < 0 {
+			break
+		}
+		if re, err := syntax.Parse(flags+rest[3:end], syntax.Perl); err == nil {
+			if set, ok := required(re); ok && quality(set) > quality(best) {
+				best = set
+			}
+		}
+		rest = rest[end+1:]
+	}
+	return best
+}
+
+// scanGroups calls visit for every byte of s outside escapes and character
+// classes (where parentheses and bars are literal), with the group depth
+// before the byte, until visit returns false.
+func scanGroups(s string, visit func(i int, depth int) bool) {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+			continue
+		case '[':
+			// A "]" right after "[" or "[^" is a literal member.
+			j := i + 1
+			if j < len(s) && s[j] == '^' {
+				j++
+			}
+			if j < len(s) && s[j] == ']' {
+				j++
+			}
+			for j < len(s) && s[j] != ']' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j
+			continue
+		}
+		if !visit(i, depth) {
+			return
+		}
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+	}
+}
+
+// groupEnd returns the index of the ")" closing the group that opens s, or -1.
+func groupEnd(s string) int {
+	end := -1
+	scanGroups(s, func(i, depth int) bool {
+		if s[i] == ')' && depth == 1 {
+			end = i
+			return false
+		}
+		return true
+	})
+	return end
+}
+
+// topLevelBar reports whether s is an alternation at its outermost level.
+func topLevelBar(s string) bool {
+	bar := false
+	scanGroups(s, func(i, depth int) bool {
+		bar = s[i] == '|' && depth == 0
+		return !bar
+	})
+	return bar
 }
