@@ -99,7 +99,7 @@ func TestSharedKeySecrets(t *testing.T) {
 		t.Errorf("malformed connection string: %v", err)
 	}
 	// A good connection string (Azurite's) reads the container.
-	cfg.ConnectionString = config.Secret("DefaultEndpointsProtocol=http;AccountName=" + devAccount + ";AccountKey=" + devKey + ";BlobEndpoint=" + azurite.endpoint + ";")
+	cfg.ConnectionString = config.Secret("DefaultEndpointsProtocol=http;AccountName=" + devAccount + ";AccountKey=" + devKey + ";BlobEndpoint=" + azuriteEndpoint(t) + ";")
 	cfg.AccountName, cfg.Endpoint = "", ""
 	if _, err := New(cfg, Settings{Name: "x"}); err != nil {
 		t.Errorf("connection string: %v", err)

@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -22,91 +20,29 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/config"
 	"github.com/skywatch-dev/skywatch/internal/event"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/azurefake"
 )
 
 // Azurite's well-known development account.
 const (
-	devAccount = "devstoreaccount1"
-	devKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	devAccount = azurefake.DevAccount
+	devKey     = azurefake.DevKey
 )
 
 // One Azurite serves the package's tests; each test uses containers of its own.
-var azurite struct {
-	once     sync.Once
-	endpoint string
-	skip     string
-	err      error
-	cmd      *exec.Cmd
-	dir      string
-}
+var azurite azurefake.Azurite
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if c := azurite.cmd; c != nil {
-		_ = c.Process.Kill() // by its PID
-		_ = c.Wait()
-	}
-	if azurite.dir != "" {
-		_ = os.RemoveAll(azurite.dir)
-	}
+	azurite.Stop()
 	os.Exit(code)
 }
 
-// azuriteEndpoint starts Azurite's blob service on a free loopback port (once)
-// and returns its endpoint. Without Azurite the test is skipped, loudly.
+// azuriteEndpoint returns the shared Azurite's endpoint; without Azurite the
+// test is skipped, loudly.
 func azuriteEndpoint(t testing.TB) string {
 	t.Helper()
-	azurite.once.Do(startAzurite)
-	if azurite.skip != "" {
-		t.Skip(azurite.skip)
-	}
-	if azurite.err != nil {
-		t.Fatal(azurite.err)
-	}
-	return azurite.endpoint
-}
-
-func startAzurite() {
-	bin := os.Getenv("SKYWATCH_AZURITE")
-	if bin == "" {
-		p, err := exec.LookPath("azurite-blob")
-		if err != nil {
-			azurite.skip = "SKIP: needs Azurite: run make test (or set SKYWATCH_AZURITE to an azurite-blob executable)"
-			return
-		}
-		bin = p
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		azurite.err = err
-		return
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	dir, err := os.MkdirTemp("", "skywatch-azurite-")
-	if err != nil {
-		azurite.err = err
-		return
-	}
-	azurite.dir = dir
-	cmd := exec.Command(bin, "--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port),
-		"--location", dir, "--silent", "--skipApiVersionCheck")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		azurite.err = fmt.Errorf("start azurite (%s): %w", bin, err)
-		return
-	}
-	azurite.cmd = cmd
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			_ = c.Close()
-			azurite.endpoint = "http://" + addr + "/" + devAccount
-			return
-		}
-	}
-	azurite.err = fmt.Errorf("azurite did not listen on %s within 60s: %s", addr, out.String())
+	return azurite.Endpoint(t)
 }
 
 var containerSeq atomic.Int64
@@ -141,7 +77,7 @@ func put(t testing.TB, c *azblob.Client, container, name string, data []byte) {
 func baseConfig(container string) Config {
 	c := DefaultConfig()
 	c.AccountName, c.AccountKey = devAccount, config.Secret(devKey)
-	c.Endpoint = azurite.endpoint
+	c.Endpoint = azurite.URL()
 	c.Container = container
 	c.Tag = "t1"
 	c.OnlyLogsAfter = "2024-01-01"

@@ -28,7 +28,7 @@ func TestReadmeExample(t *testing.T) {
 	}
 	cname, cl := newContainer(t)
 	put(t, cl, cname, "resourceId=/SUBSCRIPTIONS/S/y=2024/m=05/d=03/h=10/m=00/PT1H.json", jsonLines(0, 2))
-	c.AccountName, c.Endpoint, c.Container, c.Tag = devAccount, azurite.endpoint, cname, "t1"
+	c.AccountName, c.Endpoint, c.Container, c.Tag = devAccount, azurite.URL(), cname, "t1"
 	if got := logs(runPass(t, newSource(t, c, openStore(t, t.TempDir()), nil), &collector{})); len(got) != 2 || got[1] != want(1) {
 		t.Errorf("README example read %q", got)
 	}

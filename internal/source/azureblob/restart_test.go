@@ -50,8 +50,10 @@ func TestRestartMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := logs(col.take())
-	if len(first) != 1500 {
-		t.Fatalf("first run delivered %d events, want 3 batches of 500", len(first))
+	// Three batches were acknowledged: 1200 to 1500 events, depending on how
+	// the blobs' batches (500, 500, 200 each) interleaved across workers.
+	if len(first) < 1200 || len(first) > 1500 {
+		t.Fatalf("first run delivered %d events, want the 3 batches acknowledged", len(first))
 	}
 	s2 := newSource(t, baseConfig(cname), st, nil)
 	second := logs(runPass(t, s2, &collector{}))
