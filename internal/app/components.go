@@ -22,6 +22,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
 	"github.com/skywatch-dev/skywatch/internal/source/azureblob"
 	"github.com/skywatch-dev/skywatch/internal/source/azurela"
+	"github.com/skywatch-dev/skywatch/internal/source/gcs"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 	"github.com/skywatch-dev/skywatch/internal/source/msgraph"
 	"github.com/skywatch-dev/skywatch/internal/store"
@@ -64,6 +65,7 @@ var sourceTypes = map[string]sourceFactory{
 	"azure-log-analytics": newLogAnalyticsSource,
 	"azure-blob":          newBlobSource,
 	"ms-graph":            newGraphSource,
+	"gcs":                 newGCSSource,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -165,6 +167,17 @@ func newGraphSource(sc config.SourceConfig, env Env) (source.Source, error) {
 	}
 	return msgraph.New(cfg, msgraph.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName, Now: env.Now,
+	})
+}
+
+func newGCSSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := gcs.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return gcs.New(context.Background(), cfg, gcs.Settings{
+		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
+		MaxRecordBytes: env.MaxEventB, Now: env.Now,
 	})
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"sync"
 	"time"
@@ -115,8 +116,16 @@ func (g *generation) run(ctx context.Context) error {
 	return err
 }
 
-// close closes the outputs and the checkpoint store.
+// close closes the sources that hold clients, the outputs and the checkpoint
+// store.
 func (g *generation) close(opt Options) {
+	for _, src := range g.sources {
+		if c, ok := src.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				opt.Logger.Error("close source", "source", src.Name(), "err", err)
+			}
+		}
+	}
 	for _, o := range g.outputs {
 		if err := o.Sink.Close(); err != nil {
 			opt.Logger.Error("close output", "output", o.Name, "err", err)
