@@ -22,6 +22,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/source/awssqs"
 	"github.com/skywatch-dev/skywatch/internal/source/azureblob"
 	"github.com/skywatch-dev/skywatch/internal/source/azurela"
+	"github.com/skywatch-dev/skywatch/internal/source/gcppubsub"
 	"github.com/skywatch-dev/skywatch/internal/source/gcs"
 	"github.com/skywatch-dev/skywatch/internal/source/localdir"
 	"github.com/skywatch-dev/skywatch/internal/source/msgraph"
@@ -66,6 +67,7 @@ var sourceTypes = map[string]sourceFactory{
 	"azure-blob":          newBlobSource,
 	"ms-graph":            newGraphSource,
 	"gcs":                 newGCSSource,
+	"gcp-pubsub":          newPubSubSource,
 }
 
 // outputTypes is the list of every output type skywatch has.
@@ -178,6 +180,17 @@ func newGCSSource(sc config.SourceConfig, env Env) (source.Source, error) {
 	return gcs.New(context.Background(), cfg, gcs.Settings{
 		Name: sc.Name, State: env.State, Logger: env.Logger, AgentName: env.ManagerName,
 		MaxRecordBytes: env.MaxEventB, Now: env.Now,
+	})
+}
+
+func newPubSubSource(sc config.SourceConfig, env Env) (source.Source, error) {
+	cfg := gcppubsub.DefaultConfig()
+	if err := sc.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	return gcppubsub.New(cfg, gcppubsub.Settings{
+		Name: sc.Name, Logger: env.Logger, AgentName: env.ManagerName,
+		MaxRecordBytes: env.MaxEventB, Now: env.Now, Once: env.Once,
 	})
 }
 
