@@ -1,11 +1,14 @@
 package rules
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 
-	"github.com/skywatch-dev/skywatch/internal/alert"
 	"strconv"
 	"strings"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 
 	"github.com/skywatch-dev/skywatch/internal/rules/wregex"
 )
@@ -83,6 +86,7 @@ func (b *Builder) compileRule(s RuleSpec) *Rule {
 		r.alertCompliance = append(r.alertCompliance, alert.Compliance{Name: c.Name, Values: c.Values})
 	}
 	b.ruleConditions(r, s)
+	orderConditions(r.conds)
 	b.ruleLists(r, s)
 	b.ruleCorrelation(r, s)
 	return r
@@ -361,4 +365,26 @@ func (b *Builder) ruleLists(r *Rule, s RuleSpec) {
 		}
 		r.lists = append(r.lists, lc)
 	}
+}
+
+// condCost ranks condition kinds by what checking one costs: a comparison, a
+// pattern over one decoded field, a pattern over the whole event.
+func condCost(k condKind) int {
+	switch k {
+	case cField, cCompiled, cUser:
+		return 1
+	case cMatch, cRegex:
+		return 2
+	case cCheckDiff:
+		return 3 // it records the value it saw, so it must run only when all else holds
+	}
+	return 0
+}
+
+// orderConditions puts cheap conditions first. They are ANDed and, but for
+// check_diff, free of side effects, so the order changes only the cost: a rule
+// whose field test fails no longer scans the whole event with its regex first.
+// Wazuh's order is kept among conditions of one cost.
+func orderConditions(conds []cond) {
+	slices.SortStableFunc(conds, func(a, b cond) int { return cmp.Compare(condCost(a.kind), condCost(b.kind)) })
 }

@@ -82,3 +82,29 @@ func BenchmarkBuiltinAzure(b *testing.B) {
 	}
 	b.ReportMetric(float64(alerts)/float64(b.N), "alerts/event")
 }
+
+// BenchmarkBuiltinGCP is BenchmarkBuiltinCloudTrail for the GCP events of the
+// oracle set (Cloud Audit Log entries in Wazuh's gcp wrapper).
+func BenchmarkBuiltinGCP(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(sharedcorpus.Path(b, "corpus", "wazuh-oracle"), "gcp-public.events.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	lines := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	rs, err := wazuhxml.Load([]string{wazuhxml.BuiltinName}, rules.Options{}, ruleset.FS())
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := rules.NewEngine(rs, rules.EngineOptions{}).NewMatcher()
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	alerts := 0
+	for i := 0; i < b.N; i++ {
+		ev := event.Event{Log: lines[i%len(lines)], Location: "Wazuh-GCloud", AgentID: "000", Received: now}
+		if m.Process(&ev).Alert {
+			alerts++
+		}
+	}
+	b.ReportMetric(float64(alerts)/float64(b.N), "alerts/event")
+}

@@ -162,3 +162,15 @@ func TestLookaheadRequired(t *testing.T) {
 		}
 	}
 }
+
+func TestStripLookarounds(t *testing.T) {
+	for in, want := range map[string]string{
+		`"operation"\s*:\s*\{(?![^{}]*"first")[^{}]*"last"`: `"operation"\s*:\s*\{[^{}]*"last"`,
+		`a(?<=a)b(?<!c(?=d))c`:                              `abc`,
+		`[(?=]x\(?=y`:                                       `[(?=]x\(?=y`,
+	} {
+		if got := stripLookarounds(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}

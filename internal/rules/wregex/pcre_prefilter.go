@@ -36,6 +36,11 @@ func newPrefilter(mapped string) *literalSet {
 		set, _ = required(re)
 	} else {
 		set = lookaheadRequired(mapped)
+		if re, err := syntax.Parse(stripLookarounds(mapped), syntax.Perl); err == nil {
+			if alt, ok := required(re); ok && quality(alt) > quality(set) {
+				set = alt
+			}
+		}
 	}
 	if quality(set) < 3 {
 		return nil
@@ -228,4 +233,32 @@ func topLevelBar(s string) bool {
 		return !bar
 	})
 	return bar
+}
+
+// stripLookarounds removes every look-ahead and look-behind group. They only
+// assert, so the pattern without them matches whatever the pattern matched (and
+// more): strings it requires are required by the original too.
+func stripLookarounds(s string) string {
+	var b strings.Builder
+	from, skip := 0, 0
+	scanGroups(s, func(i, _ int) bool {
+		if i < skip || s[i] != '(' {
+			return true
+		}
+		rest := s[i:]
+		for _, op := range []string{"(?=", "(?!", "(?<=", "(?<!"} {
+			if strings.HasPrefix(rest, op) {
+				end := groupEnd(rest)
+				if end < 0 {
+					return false
+				}
+				b.WriteString(s[from:i])
+				from, skip = i+end+1, i+end+1
+				break
+			}
+		}
+		return true
+	})
+	b.WriteString(s[from:])
+	return b.String()
 }
