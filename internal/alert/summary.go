@@ -27,6 +27,8 @@ type Summary struct {
 	// Tactics and Techniques are the ATT&CK tactic names and technique ids.
 	Tactics    []string
 	Techniques []string
+	// Facets are the per-cloud dimensions (service, action, ...).
+	Facets Facets
 }
 
 type encodedAlert struct {
@@ -71,6 +73,7 @@ func Summarize(alertJSON []byte) (Summary, error) {
 			"resource.accessKeyDetails.userName", "requester")
 		s.SrcIP = first(aws, "sourceIPAddress", "srcaddr", "httpRequest.clientIp", "client_ip", "remote_ip", "source_ip_address",
 			"service.action.awsApiCallAction.remoteIpDetails.ipAddressV4")
+		s.Facets = awsFacets(aws)
 	case lookup(d, "gcp") != nil || (lookup(d, "logName") != nil && lookup(d, "resource") != nil):
 		// Wrapped by the Pub/Sub module, or a bare Cloud Logging LogEntry.
 		s.Provider = "gcp"
@@ -85,10 +88,14 @@ func Summarize(alertJSON []byte) (Summary, error) {
 		s.Region = first(g, "resource.labels.location", "resource.labels.zone", "resource.labels.region")
 		s.Principal = first(g, "protoPayload.authenticationInfo.principalEmail", "jsonPayload.actor.email")
 		s.SrcIP = first(g, "protoPayload.requestMetadata.callerIp", "jsonPayload.connection.src_ip")
+		s.Facets = gcpFacets(g)
 	case isAzure(a.Location, d):
 		s.Provider = "azure"
 		var m any = d
 		if x := lookup(d, "azure"); x != nil {
+			m = x
+		} else if x := field(d, "ms-graph"); x != nil {
+			// The ms-graph module nests the Graph record.
 			m = x
 		}
 		s.Account = first(m, "SubscriptionId", "subscriptionId", "TenantId", "tenantId")
@@ -99,6 +106,7 @@ func Summarize(alertJSON []byte) (Summary, error) {
 		s.Principal = first(m, "Caller", "caller", "identity.claims.name", "UserPrincipalName", "userPrincipalName",
 			"initiatedBy.user.userPrincipalName", "Identity")
 		s.SrcIP = first(m, "CallerIpAddress", "callerIpAddress", "IPAddress", "ipAddress")
+		s.Facets = azureFacets(d, m)
 	}
 	return s, nil
 }
@@ -118,7 +126,11 @@ func isAzure(location string, d map[string]any) bool {
 // lookup follows a dotted path through decoded JSON objects; keys compare
 // case-insensitively when there is no exact match, as Azure's columns vary in case.
 func lookup(v any, path string) any {
-	for _, part := range strings.Split(path, ".") {
+	// strings.Cut rather than strings.Split: Summarize runs per stored alert and
+	// looks up dozens of paths, so the lookups must not allocate.
+	for rest, more := path, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ".")
 		m, ok := v.(map[string]any)
 		if !ok {
 			return nil

@@ -99,7 +99,7 @@ func (s *Server) alertStats(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, "the alert store")
 		return
 	}
-	agg, err := s.opt.Alerts.Aggregate(r.Context(), q, store.AggRequest{Interval: f.Interval, Top: f.Top})
+	agg, err := s.opt.Alerts.Aggregate(r.Context(), q, store.AggRequest{Interval: f.Interval, Top: f.Top, Facets: f.FacetCounts})
 	if err != nil {
 		s.storeFailed(w, r, "alert statistics", err)
 		return

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -31,19 +32,21 @@ type testAlert struct {
 var testAlerts = []testAlert{
 	{name: "a1", ts: "2024-05-01T10:00:00Z", level: 12, rule: "300001", groups: []string{"amazon", "aws", "defense_evasion"},
 		technique: "T1562.008", tactic: "Defense Evasion", location: "Wazuh-AWS",
-		data: `{"integration":"aws","aws":{"eventName":"StopLogging","recipientAccountId":"111122223333","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"}}}`},
+		data: `{"integration":"aws","aws":{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","recipientAccountId":"111122223333","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"},"resources":[{"ARN":"arn:aws:cloudtrail:us-east-1:111122223333:trail/main"}]}}`},
 	{name: "a2", ts: "2024-05-01T10:10:00Z", level: 5, rule: "80253", groups: []string{"amazon", "aws", "authentication_failed"},
 		technique: "T1078", tactic: "Initial Access", location: "Wazuh-AWS",
-		data: `{"integration":"aws","aws":{"eventName":"ConsoleLogin","recipientAccountId":"444455556666","awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.7","userIdentity":{"arn":"arn:aws:iam::444455556666:user/bob"}}}`},
+		data: `{"integration":"aws","aws":{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","recipientAccountId":"444455556666","awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.7","userIdentity":{"arn":"arn:aws:iam::444455556666:user/bob"}}}`},
 	{name: "a3", ts: "2024-05-01T10:20:00Z", level: 12, rule: "300001", groups: []string{"amazon", "aws", "defense_evasion"},
 		technique: "T1562.008", tactic: "Defense Evasion", location: "Wazuh-AWS",
-		data: `{"integration":"aws","aws":{"eventName":"StopLogging","recipientAccountId":"444455556666","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"}}}`},
+		data: `{"integration":"aws","aws":{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","recipientAccountId":"444455556666","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"}}}`},
 	{name: "a4", ts: "2024-05-01T10:30:00Z", level: 8, rule: "400100", groups: []string{"gcp", "iam"},
 		technique: "T1098", tactic: "Persistence", location: "gcp",
-		data: `{"gcp":{"logName":"projects/prod-project/logs/cloudaudit.googleapis.com%2Factivity","resource":{"labels":{"project_id":"prod-project","location":"europe-west1"}},"protoPayload":{"authenticationInfo":{"principalEmail":"eve@example.com"},"requestMetadata":{"callerIp":"192.0.2.9"}}}}`},
+		data: `{"gcp":{"logName":"projects/prod-project/logs/cloudaudit.googleapis.com%2Factivity","resource":{"type":"k8s_cluster","labels":{"project_id":"prod-project","location":"europe-west1","cluster_name":"prod-gke"}},"protoPayload":{"serviceName":"k8s.io","methodName":"io.k8s.rbac.v1.clusterrolebindings.create","resourceName":"rbac.authorization.k8s.io/v1/clusterrolebindings/admin","authenticationInfo":{"principalEmail":"eve@example.com"},"requestMetadata":{"callerIp":"192.0.2.9"}}}}`},
 	{name: "a5", ts: "2024-04-30T23:00:00Z", level: 3, rule: "80202", groups: []string{"amazon", "aws", "aws_cloudtrail"},
 		location: "Wazuh-AWS",
-		data:     `{"integration":"aws","aws":{"eventName":"DescribeTrails","recipientAccountId":"111122223333","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"}}}`},
+		data:     `{"integration":"aws","aws":{"eventSource":"cloudtrail.amazonaws.com","eventName":"DescribeTrails","recipientAccountId":"111122223333","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.5","userIdentity":{"arn":"arn:aws:iam::111122223333:user/alice"}}}`},
+	{name: "a6", ts: "2024-04-29T08:00:00Z", level: 5, rule: "87811", groups: []string{"azure"}, location: "Azure",
+		data: `{"TenantId":"t1","Type":"AzureActivity","SubscriptionId":"sub-1","Caller":"carol@contoso.com","CallerIpAddress":"198.51.100.20","OperationNameValue":"MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE","ResourceGroup":"RG-Prod","_ResourceId":"/subscriptions/sub-1/resourcegroups/rg-prod/providers/microsoft.authorization/roleassignments/ra1","azure_tag":"azure-log-analytics","log_analytics_tag":"activity"}`},
 }
 
 // storeWith opens a real store in a temporary directory holding the test alerts,
@@ -107,7 +110,7 @@ func TestAlertSearch(t *testing.T) {
 	e := start(t, func(_ *api.Config, opt *api.Options) { opt.Alerts = st })
 	read := e.token(api.RoleRead)
 	for query, want := range map[string]string{
-		"":                                  "a4,a3,a2,a1,a5",
+		"":                                  "a4,a3,a2,a1,a5,a6",
 		"level=8":                           "a4,a3,a1",
 		"rule_id=300001&rule_id=80202":      "a3,a1,a5",
 		"group=authentication_failed":       "a2",
@@ -124,8 +127,18 @@ func TestAlertSearch(t *testing.T) {
 		"q=" + url.QueryEscape("AND OR NEAR(") + "": "",
 		"from=2024-05-01&to=2024-05-01T10:15:00Z":   "a2,a1",
 		"from=2024-05-01T12:15:00%2B02:00":          "a4,a3",
-		"to=2024-05-01T00:00:00Z":                   "a5",
-		"level=12&account=111122223333&q=alice":     "a1",
+		"to=2024-05-01T00:00:00Z":                   "a5,a6",
+		"service=cloudtrail.amazonaws.com":          "a3,a1,a5",
+		"service=cloudtrail.amazonaws.com&action=StopLogging&from=2024-05-01T10:10:00Z": "a3",
+		"action=MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE":                          "a6",
+		"resource_group=rg-prod": "a6",
+		"resource_group=RG-Prod": "",
+		"tag=activity":           "a6",
+		"cluster=prod-gke":       "a4",
+		"resource=arn:aws:cloudtrail:us-east-1:111122223333:trail/main": "a1",
+		"provider=azure&service=azure-log-analytics":                    "a6",
+		"service=s3.amazonaws.com":                                      "",
+		"level=12&account=111122223333&q=alice":                         "a1",
 	} {
 		var page store.Page
 		e.get("/api/v1/alerts?"+query, read).decode(t, &page)
@@ -151,7 +164,7 @@ func TestAlertSearch(t *testing.T) {
 		}
 		var page store.Page
 		e.get("/api/v1/alerts?"+q, read).decode(t, &page)
-		if page.Total != 5 {
+		if page.Total != 6 {
 			t.Errorf("page %d: total %d", i, page.Total)
 		}
 		got = append(got, names(t, page.Alerts))
@@ -160,7 +173,7 @@ func TestAlertSearch(t *testing.T) {
 			break
 		}
 	}
-	if strings.Join(got, "|") != "a4,a3|a2,a1|a5" {
+	if strings.Join(got, "|") != "a4,a3|a2,a1|a5,a6" {
 		t.Errorf("pages: %v", got)
 	}
 	r := e.get("/api/v1/alerts?cursor=not-a-cursor", read)
@@ -231,9 +244,40 @@ func TestAlertStats(t *testing.T) {
 	if agg.Total != 2 || len(agg.Principals) != 1 || agg.Principals[0].Key != "arn:aws:iam::111122223333:user/alice" {
 		t.Errorf("aws T1562 stats: total %d, principals %+v", agg.Total, agg.Principals)
 	}
-	// Over the open range the store works out (a5 to a4, 11.5 hours), one-second
+	// Facet counts: each asked-for dimension a top list, largest first.
+	r := e.get("/api/v1/alerts/stats?from=2024-04-01&facet=service&facet=action&facet=cluster&facet=resource_group&facet=rule&facet=region&top=2", read)
+	var withFacets struct {
+		Total  int64                    `json:"total"`
+		Facets map[string][]store.Count `json:"facets"`
+	}
+	r.decode(t, &withFacets)
+	wantFacets := map[string][]store.Count{
+		"service":        {{Key: "cloudtrail.amazonaws.com", Count: 3}, {Key: "azure-log-analytics", Count: 1}},
+		"action":         {{Key: "StopLogging", Count: 2}, {Key: "ConsoleLogin", Count: 1}},
+		"cluster":        {{Key: "prod-gke", Count: 1}},
+		"resource_group": {{Key: "rg-prod", Count: 1}},
+		"rule":           {{Key: "300001", Label: "rule 300001 fired", Count: 2}, {Key: "400100", Label: "rule 400100 fired", Count: 1}},
+		"region":         {{Key: "us-east-1", Count: 3}, {Key: "eu-west-1", Count: 1}},
+	}
+	if withFacets.Total != 6 || !reflect.DeepEqual(withFacets.Facets, wantFacets) {
+		t.Errorf("facets: total %d\n got  %v\n want %v", withFacets.Total, withFacets.Facets, wantFacets)
+	}
+	// Filters narrow the counts; without facet the answer has no facets member.
+	withFacets.Facets = nil // decode would merge into the map
+	e.get("/api/v1/alerts/stats?service=cloudtrail.amazonaws.com&facet=action", read).decode(t, &withFacets)
+	if withFacets.Total != 3 || !reflect.DeepEqual(withFacets.Facets, map[string][]store.Count{
+		"action": {{Key: "StopLogging", Count: 2}, {Key: "DescribeTrails", Count: 1}}}) {
+		t.Errorf("service filter: total %d, facets %v", withFacets.Total, withFacets.Facets)
+	}
+	var raw map[string]json.RawMessage
+	e.get("/api/v1/alerts/stats", read).decode(t, &raw)
+	if _, ok := raw["facets"]; ok || raw["histogram"] == nil {
+		t.Errorf("stats without facet: %v", raw)
+	}
+
+	// Over the open range the store works out (a6 to a4, two and a half days), one-second
 	// buckets are too many: the store says so and the API makes it a 400.
-	r := e.get("/api/v1/alerts/stats?interval=1s", read)
+	r = e.get("/api/v1/alerts/stats?interval=1s", read)
 	if r.status != http.StatusBadRequest || !strings.HasPrefix(r.errorText(t), "parameter interval:") {
 		t.Errorf("too many buckets: %d %s", r.status, r.body)
 	}

@@ -28,6 +28,8 @@ func (s *Server) buildRoutes() []route {
 		{"GET", "/api/v1/rules", RoleRead, small, s.listRules},
 		{"GET", "/api/v1/rules/{id}", RoleRead, small, s.getRule},
 		{"GET", "/api/v1/sources", RoleRead, small, s.listSources},
+		{"GET", "/api/v1/mitre", RoleRead, small, s.attackMatrix},
+		{"GET", "/api/v1/whoami", RoleRead, small, s.whoAmI},
 		{"POST", "/api/v1/logtest", RoleAdmin, int64(s.cfg.LogtestMaxBody), s.logtest},
 	}
 }

@@ -196,16 +196,19 @@ var (
 // query plus what only the statistics take.
 type alertFilter struct {
 	store.Query
-	Interval   time.Duration
-	Top        int
-	statsQuery bool
+	Interval time.Duration
+	Top      int
+	// FacetCounts are the dimensions /alerts/stats counts besides its fixed
+	// lists (the facet parameter).
+	FacetCounts []string
+	statsQuery  bool
 }
 
 var (
 	filterParams = []string{"from", "to", "level", "rule_id", "group", "provider", "account", "region",
-		"principal", "srcip", "technique", "q"}
+		"principal", "srcip", "technique", "q", "service", "action", "resource_group", "tag", "cluster", "resource"}
 	searchParams = append(append([]string(nil), filterParams...), "limit", "cursor")
-	statsParams  = append(append([]string(nil), filterParams...), "interval", "top")
+	statsParams  = append(append([]string(nil), filterParams...), "interval", "top", "facet")
 )
 
 // parseAlertFilter reads the query of /alerts (stats false) or /alerts/stats.
@@ -236,7 +239,19 @@ func parseAlertFilter(rawQuery string, stats bool) (alertFilter, error) {
 	f.SrcIP = p.str("srcip")
 	f.Technique = p.matching("technique", techniqueRE, "an ATT&CK technique id such as T1562 or T1562.008")
 	f.Text = p.str("q")
+	f.Facets.Service = p.str("service")
+	f.Facets.Action = p.str("action")
+	f.Facets.ResourceGroup = p.str("resource_group")
+	f.Facets.Tag = p.str("tag")
+	f.Facets.Cluster = p.str("cluster")
+	f.Facets.Resource = p.str("resource")
 	if stats {
+		f.FacetCounts = p.list("facet")
+		for _, name := range f.FacetCounts {
+			if !store.FacetName(name) {
+				p.fail("facet", "want one of %s, got %q", strings.Join(store.AggFacetNames(), ", "), name)
+			}
+		}
 		f.Top = p.integer("top", 1, 100, 10)
 		if s := p.str("interval"); s != "" {
 			d, err := time.ParseDuration(s)

@@ -146,6 +146,16 @@ func TestBadParameters(t *testing.T) {
 		{"/api/v1/rules?limit=5000", "limit"},
 		{"/api/v1/rules?technique=T1", "technique"},
 		{"/api/v1/rules/300001?x=1", "x"},
+		{"/api/v1/alerts/stats?facet=colour", "facet"},
+		{"/api/v1/alerts/stats?facet=service&facet=tactics", "facet"},
+		{"/api/v1/alerts/stats?facet=", "facet"},
+		{"/api/v1/alerts?facet=service", "facet"},
+		{"/api/v1/alerts?service=", "service"},
+		{"/api/v1/alerts?action=a&action=b", "action"},
+		{"/api/v1/alerts?resource=" + strings.Repeat("r", 1025), "resource"},
+		{"/api/v1/alerts/stats?cluster=" + url.QueryEscape("a\nb"), "cluster"},
+		{"/api/v1/mitre?version=13.1", "version"},
+		{"/api/v1/whoami?x=1", "x"},
 	}
 	for _, c := range cases {
 		r := e.get(c.path, read)
@@ -160,5 +170,56 @@ func TestBadParameters(t *testing.T) {
 	// A query string that does not decode.
 	if r := e.get("/api/v1/alerts?q=%zz", read); r.status != http.StatusBadRequest || !strings.Contains(r.errorText(t), "query string") {
 		t.Errorf("undecodable query: %d %s", r.status, r.body)
+	}
+}
+
+func TestMitreRoute(t *testing.T) {
+	e := start(t, nil)
+	var m struct {
+		Version string `json:"version"`
+		Tactics []struct {
+			ID, Name   string
+			Techniques []map[string]string
+		} `json:"tactics"`
+	}
+	r := e.get("/api/v1/mitre", e.token(api.RoleRead))
+	r.decode(t, &m)
+	if m.Version != "13.1" || len(m.Tactics) != 14 || m.Tactics[0].ID != "TA0043" || m.Tactics[2].Name != "Initial Access" {
+		t.Fatalf("matrix: version %q, %d tactics, first %+v", m.Version, len(m.Tactics), m.Tactics[0].ID)
+	}
+	var cloud map[string]string
+	for _, tech := range m.Tactics[2].Techniques {
+		if tech["id"] == "T1078.004" {
+			cloud = tech
+		}
+		if tech["id"] == "T1078" && len(tech) != 2 {
+			t.Errorf("a technique has members %v, want id and name only", tech)
+		}
+	}
+	if cloud["name"] != "Cloud Accounts" || cloud["parent"] != "T1078" {
+		t.Errorf("T1078.004 under Initial Access: %v", cloud)
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" || r.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("headers %v", r.header)
+	}
+}
+
+func TestWhoAmI(t *testing.T) {
+	e := start(t, nil)
+	for _, role := range []api.Role{api.RoleRead, api.RoleAdmin} {
+		var who map[string]string
+		e.get("/api/v1/whoami", e.token(role)).decode(t, &who)
+		if len(who) != 2 || who["role"] != string(role) || who["name"] != "test "+string(role) {
+			t.Errorf("%s token: %v", role, who)
+		}
+	}
+	// A token made without a name still answers both members.
+	tok, _, err := api.CreateToken(e.tokens, api.RoleRead, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.get("/api/v1/whoami", tok)
+	if r.status != http.StatusOK || strings.TrimSpace(string(r.body)) != `{"name":"","role":"read"}` {
+		t.Errorf("unnamed token: %d %s", r.status, r.body)
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 )
 
 // AggRequest shapes the aggregations.
@@ -18,6 +21,26 @@ type AggRequest struct {
 	Interval time.Duration
 	// Top is the size of each top-N list (default 10, at most 1000).
 	Top int
+	// Facets names dimensions to count too, each into a top-N list of
+	// Aggregations.Facets: the facets of alert.FacetNames and the summary
+	// columns of ColumnFacets.
+	Facets []string
+}
+
+// ColumnFacets are the facet names AggRequest.Facets takes besides
+// alert.FacetNames: summary columns, and "rule" (the rule id, its description
+// as the label).
+var ColumnFacets = []string{"region", "account", "principal", "srcip", "rule"}
+
+// FacetName reports whether AggRequest.Facets takes name.
+func FacetName(name string) bool {
+	return slices.Contains(alert.FacetNames[:], name) || slices.Contains(ColumnFacets, name)
+}
+
+// AggFacetNames lists every name AggRequest.Facets takes: alert.FacetNames,
+// then ColumnFacets.
+func AggFacetNames() []string {
+	return append(alert.FacetNames[:], ColumnFacets...)
 }
 
 // Aggregations summarise the alerts matching a query.
@@ -32,6 +55,9 @@ type Aggregations struct {
 	Accounts   []Count      `json:"top_accounts"`
 	Tactics    []Count      `json:"tactics"`
 	Techniques []Count      `json:"techniques"`
+	// Facets holds a top-N list for each name of AggRequest.Facets; nil
+	// (left out of the JSON) when none was asked for.
+	Facets map[string][]Count `json:"facets,omitempty"`
 }
 
 // HistBucket is one histogram bar: alerts with Start <= timestamp < Start+Interval.
@@ -78,6 +104,13 @@ func (s *Store) Aggregate(ctx context.Context, q Query, r AggRequest) (Aggregati
 		return Aggregations{}, &QueryError{Field: "top", Msg: fmt.Sprintf("must be between 1 and %d", maxTop)}
 	case r.Top == 0:
 		r.Top = defaultTop
+	}
+	// Names are checked and de-duplicated, so at most one job each.
+	for _, f := range r.Facets {
+		if !FacetName(f) {
+			return Aggregations{}, &QueryError{Field: "facet", Msg: fmt.Sprintf("unknown facet %q (known: %s)", f,
+				strings.Join(AggFacetNames(), ", "))}
+		}
 	}
 	where, args := q.where()
 	from, to, err := s.aggRange(ctx, q, where, args)
@@ -130,6 +163,17 @@ func (s *Store) Aggregate(ctx context.Context, q Query, r AggRequest) (Aggregati
 		top("account", &agg.Accounts),
 		func() error { return s.mitre(ctx, &agg, q, where, args, r.Top) },
 	}
+	// Each facet's list is filled by its own job and put in the map after
+	// the jobs are done, so that the jobs share nothing they write.
+	facets := slices.Compact(slices.Sorted(slices.Values(r.Facets)))
+	facetCounts := make([][]Count, len(facets))
+	for i, name := range facets {
+		// Every name but rule is a column (FacetName checked them); the top
+		// rules list is taken once the jobs are done.
+		if name != "rule" {
+			jobs = append(jobs, top(name, &facetCounts[i]))
+		}
+	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, job := range jobs {
@@ -139,6 +183,15 @@ func (s *Store) Aggregate(ctx context.Context, q Query, r AggRequest) (Aggregati
 	for _, err := range errs {
 		if err != nil {
 			return Aggregations{}, fmt.Errorf("store: aggregate: %w", err)
+		}
+	}
+	if len(facets) > 0 {
+		agg.Facets = make(map[string][]Count, len(facets))
+		for i, name := range facets {
+			if name == "rule" {
+				facetCounts[i] = agg.Rules // the top rules, counted once
+			}
+			agg.Facets[name] = facetCounts[i]
 		}
 	}
 	return agg, nil

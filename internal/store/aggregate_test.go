@@ -20,7 +20,7 @@ func known() []Alert {
 			Groups: []string{"aws"}}
 		return Alert{JSON: fmt.Appendf(nil, `{"id":%q,"rule":{"description":%q}}`, id, desc), Summary: s}
 	}
-	return []Alert{
+	all := []Alert{
 		mk("a1", 10*time.Minute, 5, "r1", "desc one", "p1", "ip1", "acc1", []string{"Persistence"}, []string{"T1098"}),
 		mk("a2", 20*time.Minute, 5, "r1", "desc one", "p1", "ip2", "acc1", nil, nil),
 		mk("a3", 70*time.Minute, 10, "r2", "desc two", "p2", "ip1", "acc2", []string{"Defense Evasion"}, []string{"T1562.008"}),
@@ -28,6 +28,19 @@ func known() []Alert {
 		mk("a5", 200*time.Minute, 3, "r3", "desc three", "p1", "", "acc1", nil, nil),
 		mk("a6", -time.Hour, 15, "r4", "outside", "p9", "ip9", "acc9", []string{"Impact"}, []string{"T1485"}),
 	}
+	facets := []alert.Facets{
+		{Service: "s3.amazonaws.com", Action: "PutBucketPolicy", Resource: "arn:aws:s3:::b1"},
+		{Service: "s3.amazonaws.com", Action: "PutObjectAcl", Resource: "arn:aws:s3:::b1"},
+		{Service: "cloudtrail.amazonaws.com", Action: "StopLogging", Resource: "arn:aws:cloudtrail:us-east-1:2:trail/t"},
+		{Service: "cloudtrail.amazonaws.com", Action: "StopLogging"},
+		{Service: "s3.amazonaws.com", Action: "PutBucketPolicy", Cluster: "c1"},
+		{Service: "iam.amazonaws.com", Action: "CreateUser"},
+	}
+	regions := []string{"us-east-1", "us-east-1", "eu-west-1", "", "us-east-1", "us-east-1"}
+	for i := range all {
+		all[i].Summary.Facets, all[i].Summary.Region = facets[i], regions[i]
+	}
+	return all
 }
 
 func TestAggregateKnown(t *testing.T) {
@@ -55,6 +68,37 @@ func TestAggregateKnown(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got  %+v\nwant %+v", got, want)
+	}
+
+	// Facet counts: tags, columns and rules, each its own top-N list.
+	got, err = s.Aggregate(ctx, q, AggRequest{Interval: time.Hour, Top: 2,
+		Facets: []string{"service", "action", "resource", "cluster", "resource_group", "region", "rule", "service"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFacets := map[string][]Count{
+		"service":        {{Key: "s3.amazonaws.com", Count: 3}, {Key: "cloudtrail.amazonaws.com", Count: 2}},
+		"action":         {{Key: "PutBucketPolicy", Count: 2}, {Key: "StopLogging", Count: 2}},
+		"resource":       {{Key: "arn:aws:s3:::b1", Count: 2}, {Key: "arn:aws:cloudtrail:us-east-1:2:trail/t", Count: 1}},
+		"cluster":        {{Key: "c1", Count: 1}},
+		"resource_group": {},
+		"region":         {{Key: "us-east-1", Count: 3}, {Key: "eu-west-1", Count: 1}},
+		"rule":           {{Key: "r1", Label: "desc one", Count: 2}, {Key: "r2", Label: "desc two", Count: 2}},
+	}
+	if !reflect.DeepEqual(got.Facets, wantFacets) {
+		t.Errorf("facets\n got  %v\n want %v", got.Facets, wantFacets)
+	}
+	// A facet filter narrows the facet counts as any filter does.
+	got, err = s.Aggregate(ctx, Query{From: q.From, To: q.To, Facets: alert.Facets{Service: "s3.amazonaws.com"}},
+		AggRequest{Interval: time.Hour, Facets: []string{"action", "service"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Total != 3 || !reflect.DeepEqual(got.Facets, map[string][]Count{
+		"action":  {{Key: "PutBucketPolicy", Count: 2}, {Key: "PutObjectAcl", Count: 1}},
+		"service": {{Key: "s3.amazonaws.com", Count: 3}},
+	}) {
+		t.Errorf("service filter: total %d, facets %v", got.Total, got.Facets)
 	}
 
 	// Top-N, and a filter other than time (the tag counts then join alerts).
@@ -106,6 +150,8 @@ func TestAggregateBadRequest(t *testing.T) {
 		{Query{}, AggRequest{Interval: -time.Second}, "interval"},
 		{Query{}, AggRequest{Top: -1}, "top"},
 		{Query{MinLevel: 99}, AggRequest{}, "min_level"},
+		{Query{}, AggRequest{Facets: []string{"service", "colour"}}, "facet"},
+		{Query{}, AggRequest{Facets: []string{"tactics"}}, "facet"},
 	} {
 		_, err := s.Aggregate(ctx, tt.q, tt.r)
 		var qe *QueryError
@@ -157,6 +203,107 @@ func TestAggregateMatchesSearch(t *testing.T) {
 			t.Errorf("technique %s: %d, want %d", c.Key, c.Count, tech[c.Key])
 		}
 	}
+
+	// Every facet's counts: each value's count is the total of a search
+	// filtered by it as well, and the counts add up to the alerts that have
+	// the facet.
+	names := append(alert.FacetNames[:], ColumnFacets...)
+	found := map[string]int64{}
+	for _, provider := range providers {
+		q.Provider = provider
+		agg, err = s.Aggregate(ctx, q, AggRequest{Top: 1000, Facets: names})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkFacetCounts(t, s, q, agg, all, found)
+	}
+	for _, name := range names {
+		if found[name] == 0 {
+			t.Errorf("no alert had %s: the check is void", name)
+		}
+	}
+}
+
+// checkFacetCounts checks agg.Facets against searches and the alerts stored.
+func checkFacetCounts(t *testing.T, s *Store, q Query, agg Aggregations, all []Alert, found map[string]int64) {
+	t.Helper()
+	for name, counts := range agg.Facets {
+		var sum, have int64
+		for _, c := range counts {
+			sum += c.Count
+			fq := q
+			switch name {
+			case "region":
+				fq.Region = c.Key
+			case "account":
+				fq.Account = c.Key
+			case "principal":
+				fq.Principal = c.Key
+			case "srcip":
+				fq.SrcIP = c.Key
+			case "rule":
+				fq.RuleIDs = []string{c.Key}
+			default:
+				setFacet(&fq.Facets, name, c.Key)
+			}
+			fq.Limit = 1
+			p, err := s.Search(ctx, fq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != c.Count {
+				t.Errorf("%s %q: counted %d, search total %d", name, c.Key, c.Count, p.Total)
+			}
+		}
+		for _, a := range all {
+			if !a.Summary.Timestamp.Before(q.From) && a.Summary.Level >= q.MinLevel && a.Summary.Provider == q.Provider &&
+				summaryValue(a.Summary, name) != "" {
+				have++
+			}
+		}
+		found[name] += have
+		if sum != have {
+			t.Errorf("%s %s: counts add up to %d, %d alerts have the facet", q.Provider, name, sum, have)
+		}
+	}
+	if len(agg.Facets) != len(alert.FacetNames)+len(ColumnFacets) {
+		t.Errorf("%d facet lists", len(agg.Facets))
+	}
+}
+
+// setFacet sets the facet named name.
+func setFacet(f *alert.Facets, name, v string) {
+	switch name {
+	case "service":
+		f.Service = v
+	case "action":
+		f.Action = v
+	case "resource_group":
+		f.ResourceGroup = v
+	case "tag":
+		f.Tag = v
+	case "cluster":
+		f.Cluster = v
+	case "resource":
+		f.Resource = v
+	}
+}
+
+// summaryValue is the value of a facet or summary column named as AggRequest.Facets names them.
+func summaryValue(s alert.Summary, name string) string {
+	switch name {
+	case "region":
+		return s.Region
+	case "account":
+		return s.Account
+	case "principal":
+		return s.Principal
+	case "srcip":
+		return s.SrcIP
+	case "rule":
+		return s.RuleID
+	}
+	return s.Facets.Get(name)
 }
 
 // TestHistogramPathsAgree compares the histogram counted by index ranges (time

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 )
 
 // benchEnd is the newest timestamp of the benchmark data, fixed so that a
@@ -67,6 +69,7 @@ func BenchmarkSearch(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	principal := func() string { p := g.principals[rng.IntN(3)]; return p[rng.IntN(len(p))] }
 	account := func() string { a := g.accounts[rng.IntN(3)]; return a[rng.IntN(len(a))] }
+	account0 := func() string { a := g.accounts[0]; return a[rng.IntN(len(a))] }
 	day, week := benchEnd.Add(-24*time.Hour), benchEnd.Add(-7*24*time.Hour)
 	queries := []struct {
 		name string
@@ -122,6 +125,59 @@ func BenchmarkSearch(b *testing.B) {
 		{"agg_30d", func() (int64, error) {
 			a, err := s.Aggregate(ctx, Query{}, AggRequest{})
 			return a.Total, err
+		}},
+		// The dashboard's overview: the last day (its default) or week with
+		// facet counts.
+		{"facet_agg_24h_overview", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: day, To: benchEnd},
+				AggRequest{Facets: []string{"service", "action", "region", "resource_group", "cluster"}})
+			return a.Total, err
+		}},
+		{"facet_agg_7d_service_action", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: week, To: benchEnd}, AggRequest{Facets: []string{"service", "action"}})
+			return a.Total, err
+		}},
+		{"facet_agg_7d_all", func() (int64, error) {
+			names := append(alert.FacetNames[:], ColumnFacets...)
+			a, err := s.Aggregate(ctx, Query{From: week, To: benchEnd}, AggRequest{Facets: names})
+			return a.Total, err
+		}},
+		{"facet_agg_24h_provider_service_action", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: day, To: benchEnd, Provider: providers[rng.IntN(3)]},
+				AggRequest{Facets: []string{"service", "action"}})
+			return a.Total, err
+		}},
+		// A filter no index covers, over a week: every list reads each
+		// matching row (about 1 s each; the same without facets).
+		{"facet_agg_7d_provider_service_action", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: week, To: benchEnd, Provider: providers[rng.IntN(3)]},
+				AggRequest{Facets: []string{"service", "action"}})
+			return a.Total, err
+		}},
+		{"facet_agg_24h_service_filter", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: day, To: benchEnd, Facets: alert.Facets{Service: "s3.amazonaws.com"}},
+				AggRequest{Facets: []string{"action", "resource"}})
+			return a.Total, err
+		}},
+		// The alert search page filtered by a facet.
+		{"facet_search_service", func() (int64, error) {
+			p, err := s.Search(ctx, Query{Facets: alert.Facets{Service: "s3.amazonaws.com"}})
+			return p.Total, err
+		}},
+		{"facet_search_service_7d", func() (int64, error) {
+			p, err := s.Search(ctx, Query{From: week, Facets: alert.Facets{Service: "k8s.io"}})
+			return p.Total, err
+		}},
+		{"facet_search_action_level10", func() (int64, error) {
+			p, err := s.Search(ctx, Query{MinLevel: 10, Facets: alert.Facets{Action: "MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE"}})
+			return p.Total, err
+		}},
+		// Related alerts: the same resource within an hour of an alert.
+		{"facet_search_resource_2h", func() (int64, error) {
+			at := benchEnd.Add(-time.Duration(rng.Int64N(int64(29 * 24 * time.Hour))))
+			p, err := s.Search(ctx, Query{From: at.Add(-time.Hour), To: at.Add(time.Hour),
+				Facets: alert.Facets{Resource: "arn:aws:s3:::" + account0() + "-logs-07"}})
+			return p.Total, err
 		}},
 	}
 	for _, q := range queries {

@@ -14,6 +14,8 @@ import (
 
 // gen makes realistic cloud alerts: 3 providers, ~50 accounts, ~500 principals,
 // ~2000 source IPs, ~300 rules with levels 3–15, spread over a time window.
+// Facets: ~20 services, ~60 actions, 20 resource groups, 3 Log Analytics tags,
+// 6 GKE clusters and ~25,000 resources (50 of each type per account).
 type gen struct {
 	rng        *rand.Rand
 	end        time.Time     // newest timestamp
@@ -93,6 +95,42 @@ func newGen(seed uint64, end time.Time, window time.Duration) *gen {
 	return g
 }
 
+// awsServices is the CloudTrail eventSource of each of eventNames.
+var awsServices = []string{"cloudtrail", "cloudtrail", "iam", "s3", "signin", "sts", "ec2", "ec2", "ec2", "iam",
+	"iam", "iam", "kms", "kms", "cloudtrail", "guardduty", "iam", "secretsmanager", "ec2", "s3"}
+
+// azureOps are the Azure operations rules are about (one per event name, in
+// turn): OperationNameValue and the resource type the row's _ResourceId names.
+var azureOps = [][2]string{
+	{"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE", "microsoft.insights/diagnosticsettings"},
+	{"MICROSOFT.INSIGHTS/ACTIVITYLOGALERTS/DELETE", "microsoft.insights/activitylogalerts"},
+	{"MICROSOFT.STORAGE/STORAGEACCOUNTS/LISTKEYS/ACTION", "microsoft.storage/storageaccounts"},
+	{"MICROSOFT.STORAGE/STORAGEACCOUNTS/WRITE", "microsoft.storage/storageaccounts"},
+	{"MICROSOFT.AUTHORIZATION/ROLEASSIGNMENTS/WRITE", "microsoft.authorization/roleassignments"},
+	{"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE", "microsoft.compute/virtualmachines"},
+	{"MICROSOFT.NETWORK/NETWORKSECURITYGROUPS/SECURITYRULES/WRITE", "microsoft.network/networksecuritygroups"},
+	{"MICROSOFT.KEYVAULT/VAULTS/DELETE", "microsoft.keyvault/vaults"},
+	{"MICROSOFT.COMPUTE/SNAPSHOTS/BEGINGETACCESS/ACTION", "microsoft.compute/snapshots"},
+	{"MICROSOFT.SQL/SERVERS/FIREWALLRULES/WRITE", "microsoft.sql/servers"},
+	{"MICROSOFT.AUTHORIZATION/POLICYASSIGNMENTS/DELETE", "microsoft.authorization/policyassignments"},
+}
+
+// azureTags are the Log Analytics sources' tags.
+var azureTags = []string{"activity", "activity", "sentinel"}
+
+// gcpMethods are the GCP audited calls rules are about: serviceName,
+// methodName and a resourceName pattern (%s the project, %d a number).
+var gcpMethods = [][3]string{
+	{"iam.googleapis.com", "google.iam.admin.v1.CreateServiceAccountKey", "projects/%s/serviceAccounts/svc%d@%[1]s.iam.gserviceaccount.com"},
+	{"cloudresourcemanager.googleapis.com", "SetIamPolicy", "projects/%s"},
+	{"storage.googleapis.com", "storage.setIamPermissions", "projects/_/buckets/%s-data-%d"},
+	{"compute.googleapis.com", "v1.compute.firewalls.insert", "projects/%s/global/firewalls/fw-%d"},
+	{"k8s.io", "io.k8s.core.v1.secrets.get", "core/v1/namespaces/ns%[2]d/secrets/token"},
+	{"logging.googleapis.com", "google.logging.v2.ConfigServiceV2.DeleteSink", "projects/%s/sinks/sink-%d"},
+	{"compute.googleapis.com", "v1.compute.instances.setMetadata", "projects/%s/zones/europe-west1-b/instances/vm-%d"},
+	{"k8s.io", "io.k8s.rbac.v1.clusterrolebindings.create", "rbac.authorization.k8s.io/v1/clusterrolebindings/crb-%[2]d"},
+}
+
 // next returns one alert and the event name its data holds.
 func (g *gen) next() Alert {
 	r := &g.rules[g.rng.IntN(len(g.rules))]
@@ -122,6 +160,7 @@ func (g *gen) next() Alert {
 	if len(r.techs) > 0 {
 		a.Rule.Mitre = &alert.Mitre{ID: r.techs, Tactic: r.tactics, Technique: []string{"Technique " + r.techs[0]}}
 	}
+	g.facets(r, &s)
 	a.Data = g.data(r, &s)
 	a.FullLog = string(a.Data)
 	s.Location = a.Location
@@ -136,20 +175,66 @@ func (g *gen) timestamp() time.Time {
 	return g.end.Add(-time.Duration(g.rng.Int64N(int64(g.window)))).Truncate(time.Millisecond)
 }
 
+// eventIndex is the index of the rule's event in eventNames.
+func (r *genRule) eventIndex() int {
+	id, _ := strconv.Atoi(r.id)
+	return (id - 100000) % len(eventNames)
+}
+
+// facets sets the summary's facets the way the alert's data will carry them.
+func (g *gen) facets(r *genRule, s *alert.Summary) {
+	ev := r.eventIndex()
+	n := g.rng.IntN(50) // which of the account's resources of the type
+	switch s.Provider {
+	case "aws":
+		svc := awsServices[ev]
+		s.Facets = alert.Facets{Service: svc + ".amazonaws.com", Action: r.event}
+		switch svc {
+		case "s3":
+			s.Facets.Resource = fmt.Sprintf("arn:aws:s3:::%s-logs-%02d", s.Account, n)
+		case "kms":
+			s.Facets.Resource = fmt.Sprintf("arn:aws:kms:%s:%s:key/%08x-0000-4000-8000-%012d", s.Region, s.Account, n, n)
+		case "ec2", "cloudtrail", "iam", "secretsmanager", "guardduty":
+			s.Facets.Resource = fmt.Sprintf("arn:aws:%s:%s:%s:res-%s-%02d", svc, s.Region, s.Account, svc, n)
+		}
+	case "azure":
+		op := azureOps[ev%len(azureOps)]
+		rg := fmt.Sprintf("rg-prod-%d", g.rng.IntN(20))
+		s.Facets = alert.Facets{Service: "azure-log-analytics", Action: op[0], ResourceGroup: rg,
+			Tag:      azureTags[ev%len(azureTags)],
+			Resource: fmt.Sprintf("/subscriptions/%s/resourcegroups/%s/providers/%s/res%02d", s.Account, rg, op[1], n)}
+	default:
+		m := gcpMethods[ev%len(gcpMethods)]
+		s.Facets = alert.Facets{Service: m[0], Action: m[1], Resource: fmt.Sprintf(m[2], s.Account, n)}
+		if m[0] == "k8s.io" {
+			s.Facets.Cluster = fmt.Sprintf("gke-%s-%d", []string{"prod", "staging"}[n%2], n%3)
+		}
+	}
+}
+
 // data writes the event in the shape alert.Summarize reads for the provider.
 func (g *gen) data(r *genRule, s *alert.Summary) []byte {
 	reqID := fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", g.rng.Uint32(), g.rng.IntN(1<<16), g.rng.IntN(1<<12), g.rng.IntN(1<<12), g.rng.Int64N(1<<48))
 	t := s.Timestamp.UTC().Format(time.RFC3339)
+	f := &s.Facets
 	switch s.Provider {
 	case "aws":
-		return fmt.Appendf(nil, `{"integration":"aws","aws":{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA%016X","arn":%q,"accountId":%q,"userName":"%s"},"eventTime":%q,"eventSource":"iam.amazonaws.com","eventName":%q,"awsRegion":%q,"sourceIPAddress":%q,"userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0 botocore/2.0.0","requestParameters":{"userName":"target-%d"},"responseElements":null,"requestID":%q,"eventID":%q,"readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":%q,"eventCategory":"Management","source":"cloudtrail","log_info":{"log_file":"AWSLogs/%s/CloudTrail/%s/2024/05/01/%s_CloudTrail_%s_20240501T1000Z_abc.json.gz","s3bucket":"org-trail-logs"}}}`,
-			g.rng.Uint64(), s.Principal, s.Account, filepath.Base(s.Principal), t, r.event, s.Region, s.SrcIP, g.rng.IntN(100), reqID, reqID, s.Account, s.Account, s.Region, s.Account, s.Region)
+		resources := `[]`
+		if f.Resource != "" {
+			resources = fmt.Sprintf(`[{"accountId":%q,"type":"AWS::Resource","ARN":%q}]`, s.Account, f.Resource)
+		}
+		return fmt.Appendf(nil, `{"integration":"aws","aws":{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA%016X","arn":%q,"accountId":%q,"userName":"%s"},"eventTime":%q,"eventSource":%q,"eventName":%q,"awsRegion":%q,"sourceIPAddress":%q,"userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0 botocore/2.0.0","requestParameters":{"userName":"target-%d"},"responseElements":null,"requestID":%q,"eventID":%q,"readOnly":false,"resources":%s,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":%q,"eventCategory":"Management","source":"cloudtrail","log_info":{"log_file":"AWSLogs/%s/CloudTrail/%s/2024/05/01/%s_CloudTrail_%s_20240501T1000Z_abc.json.gz","s3bucket":"org-trail-logs"}}}`,
+			g.rng.Uint64(), s.Principal, s.Account, filepath.Base(s.Principal), t, f.Service, r.event, s.Region, s.SrcIP, g.rng.IntN(100), reqID, reqID, resources, s.Account, s.Account, s.Region, s.Account, s.Region)
 	case "azure":
-		return fmt.Appendf(nil, `{"azure_tag":"azure-activity","Type":"AzureActivity","TenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47","SubscriptionId":%q,"Caller":%q,"CallerIpAddress":%q,"Location":%q,"OperationNameValue":"MICROSOFT.%s","CategoryValue":"Administrative","ActivityStatusValue":"Success","ResourceGroup":"rg-prod-%d","CorrelationId":%q,"TimeGenerated":%q,"Properties":{"message":"%s","eventCategory":"Administrative"}}`,
-			s.Account, s.Principal, s.SrcIP, s.Region, r.event, g.rng.IntN(20), reqID, t, r.event)
+		return fmt.Appendf(nil, `{"Type":"AzureActivity","TenantId":"72f988bf-86f1-41af-91ab-2d7cd011db47","SubscriptionId":%q,"Caller":%q,"CallerIpAddress":%q,"Location":%q,"OperationName":"%s","OperationNameValue":%q,"CategoryValue":"Administrative","ActivityStatusValue":"Success","ResourceGroup":%q,"_ResourceId":%q,"CorrelationId":%q,"TimeGenerated":%q,"Properties":{"message":"%s","eventCategory":"Administrative"},"azure_tag":%q,"log_analytics_tag":%q}`,
+			s.Account, s.Principal, s.SrcIP, s.Region, r.event, f.Action, f.ResourceGroup, f.Resource, reqID, t, r.event, f.Service, f.Tag)
 	default:
-		return fmt.Appendf(nil, `{"integration":"gcp","gcp":{"logName":"projects/%s/logs/cloudaudit.googleapis.com%%2Factivity","resource":{"type":"project","labels":{"project_id":%q,"location":%q}},"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","methodName":"google.iam.admin.v1.%s","authenticationInfo":{"principalEmail":%q},"requestMetadata":{"callerIp":%q,"callerSuppliedUserAgent":"google-cloud-sdk gcloud/467.0.0"},"serviceName":"iam.googleapis.com"},"insertId":%q,"timestamp":%q,"severity":"NOTICE"}}`,
-			s.Account, s.Account, s.Region, r.event, s.Principal, s.SrcIP, reqID, t)
+		resType, labels := "project", fmt.Sprintf(`{"project_id":%q,"location":%q}`, s.Account, s.Region)
+		if f.Cluster != "" {
+			resType, labels = "k8s_cluster", fmt.Sprintf(`{"project_id":%q,"location":%q,"cluster_name":%q}`, s.Account, s.Region, f.Cluster)
+		}
+		return fmt.Appendf(nil, `{"integration":"gcp","gcp":{"logName":"projects/%s/logs/cloudaudit.googleapis.com%%2Factivity","resource":{"type":%q,"labels":%s},"protoPayload":{"@type":"type.googleapis.com/google.cloud.audit.AuditLog","methodName":%q,"resourceName":%q,"authenticationInfo":{"principalEmail":%q},"requestMetadata":{"callerIp":%q,"callerSuppliedUserAgent":"google-cloud-sdk gcloud/467.0.0"},"serviceName":%q,"request":{"event":"%s"}},"insertId":%q,"timestamp":%q,"severity":"NOTICE"}}`,
+			s.Account, resType, labels, f.Action, f.Resource, s.Principal, s.SrcIP, f.Service, r.event, reqID, t)
 	}
 }
 

@@ -69,8 +69,9 @@ func (s *Store) insertTx(ctx context.Context, alerts []Alert) (int, map[tagKey]i
 	}
 	defer func() { _ = tx.Rollback() }()
 	insAlert, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO alerts
-		(id, ts, level, rule_id, description, provider, account, region, principal, srcip, tags, json)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(id, ts, level, rule_id, description, provider, account, region, principal, srcip,
+		service, action, resource_group, tag, cluster, resource, tags, json)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -129,8 +130,10 @@ func (s *Store) insertTx(ctx context.Context, alerts []Alert) (int, map[tagKey]i
 		ts := sum.Timestamp.UnixMilli()
 		stored.Reset()
 		compressJSON(&stored, a.JSON)
+		f := &sum.Facets
 		res, err := insAlert.ExecContext(ctx, sum.ID, ts, sum.Level, sum.RuleID, sum.Description,
-			sum.Provider, sum.Account, sum.Region, sum.Principal, sum.SrcIP, string(tagsJSON), stored.Bytes())
+			sum.Provider, sum.Account, sum.Region, sum.Principal, sum.SrcIP,
+			f.Service, f.Action, f.ResourceGroup, f.Tag, f.Cluster, f.Resource, string(tagsJSON), stored.Bytes())
 		if err != nil {
 			return 0, nil, fmt.Errorf("alert %s: %w", sum.ID, err)
 		}

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 )
 
 // Query selects alerts. Every set field must hold.
@@ -36,6 +38,9 @@ type Query struct {
 	// Technique is an ATT&CK technique id; a parent (T1562) also takes its
 	// sub-techniques (T1562.008).
 	Technique string
+	// Facets' set values must equal the alert's (service, action, ...).
+	// Alerts stored before schema version 2 have no facets.
+	Facets alert.Facets
 	// Text is free text searched in every string value of the alert. It is read
 	// as plain words, all of which must appear (in any order): "double quotes"
 	// group a phrase and a trailing * matches a prefix (ipv6*). Other FTS5 syntax
@@ -212,6 +217,12 @@ func (q Query) where() (string, []any) {
 		a := append([]any{kindGroup}, strArgs(q.Groups)...)
 		add(`rid IN (SELECT rid FROM alert_tags WHERE tag_id IN (SELECT tag_id FROM tag_names
 			WHERE kind = ? AND name IN (`+placeholders(len(q.Groups))+`))`+tsCond+`)`, append(a, tsArgs...)...)
+	}
+	for i, v := range q.Facets.Values() {
+		if v != "" {
+			// "<> ''" lets SQLite use the column's partial index.
+			add(facetColumns[i]+" = ? AND "+facetColumns[i]+" <> ''", v)
+		}
 	}
 	if q.Technique != "" {
 		add(`rid IN (SELECT rid FROM alert_tags WHERE tag_id IN (SELECT tag_id FROM tag_names

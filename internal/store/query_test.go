@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 )
 
 // searchAll pages through every result of q and returns the ids in order.
@@ -43,6 +45,27 @@ func TestSearchFilters(t *testing.T) {
 	mustInsert(t, s, all)
 	cut := end.Add(-3 * 24 * time.Hour)
 	p0 := all[0].Summary.Principal
+	facet := func(name, v string) func(a Alert) bool {
+		return func(a Alert) bool { return a.Summary.Facets.Get(name) == v }
+	}
+	var awsAccount string
+	for _, a := range all {
+		if a.Summary.Provider == "aws" {
+			awsAccount = a.Summary.Account
+			break
+		}
+	}
+	// A resource several alerts share.
+	seen := map[string]int{}
+	var withResource Alert
+	for _, a := range all {
+		if r := a.Summary.Facets.Resource; r != "" {
+			if seen[r]++; seen[r] == 3 {
+				withResource = a
+				break
+			}
+		}
+	}
 	tests := []struct {
 		name string
 		q    Query
@@ -66,12 +89,24 @@ func TestSearchFilters(t *testing.T) {
 		}},
 		{"text word", Query{Text: "deletetrail"}, func(a Alert) bool { return event(a) == "DeleteTrail" }},
 		{"text phrase of a principal", Query{Text: p0}, func(a Alert) bool { return a.Summary.Principal == p0 }},
-		{"text prefix", Query{Text: "Delete*"}, func(a Alert) bool { return strings.HasPrefix(event(a), "Delete") }},
+		{"text prefix", Query{Text: "Put*"}, func(a Alert) bool { return strings.HasPrefix(event(a), "Put") }},
 		{"text two words", Query{Text: "DeleteTrail " + all[3].Summary.Region}, func(a Alert) bool {
 			return event(a) == "DeleteTrail" && a.Summary.Region == all[3].Summary.Region
 		}},
 		{"combined", Query{From: cut, MinLevel: 8, Provider: "aws", Groups: []string{"aws"}}, func(a Alert) bool {
 			return !a.Summary.Timestamp.Before(cut) && a.Summary.Level >= 8 && a.Summary.Provider == "aws"
+		}},
+		{"service", Query{Facets: alert.Facets{Service: "s3.amazonaws.com"}}, facet("service", "s3.amazonaws.com")},
+		{"action", Query{Facets: alert.Facets{Action: "SetIamPolicy"}}, facet("action", "SetIamPolicy")},
+		{"resource group", Query{Facets: alert.Facets{ResourceGroup: "rg-prod-7"}}, facet("resource_group", "rg-prod-7")},
+		{"tag", Query{Facets: alert.Facets{Tag: "sentinel"}}, facet("tag", "sentinel")},
+		{"cluster", Query{Facets: alert.Facets{Cluster: "gke-prod-0"}}, facet("cluster", "gke-prod-0")},
+		{"resource", Query{Facets: alert.Facets{Resource: withResource.Summary.Facets.Resource}}, facet("resource", withResource.Summary.Facets.Resource)},
+		{"two facets and time", Query{From: cut, Facets: alert.Facets{Service: "k8s.io", Cluster: "gke-staging-1"}}, func(a Alert) bool {
+			return !a.Summary.Timestamp.Before(cut) && a.Summary.Facets.Service == "k8s.io" && a.Summary.Facets.Cluster == "gke-staging-1"
+		}},
+		{"facet and column", Query{Account: awsAccount, Facets: alert.Facets{Service: "iam.amazonaws.com"}}, func(a Alert) bool {
+			return a.Summary.Account == awsAccount && a.Summary.Facets.Service == "iam.amazonaws.com"
 		}},
 	}
 	for _, tt := range tests {

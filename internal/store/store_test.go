@@ -3,12 +3,16 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 )
 
 var ctx = context.Background()
@@ -132,6 +136,109 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "a?b"), Options{}); err == nil {
 		t.Fatal("opened a path with '?'")
+	}
+}
+
+// schemaV1 is version 1's schema, as released, to make a version 1 file.
+var schemaV1 = []string{
+	`CREATE TABLE alerts (rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL, level INTEGER NOT NULL,
+		rule_id TEXT NOT NULL, description TEXT NOT NULL, provider TEXT NOT NULL, account TEXT NOT NULL, region TEXT NOT NULL,
+		principal TEXT NOT NULL, srcip TEXT NOT NULL, tags TEXT NOT NULL, json BLOB NOT NULL)`,
+	`CREATE INDEX alerts_ts ON alerts(ts)`,
+	`CREATE INDEX alerts_level ON alerts(level, ts)`,
+	`CREATE INDEX alerts_rule ON alerts(rule_id, ts)`,
+	`CREATE INDEX alerts_principal ON alerts(principal, ts)`,
+	`CREATE INDEX alerts_srcip ON alerts(srcip, ts)`,
+	`CREATE INDEX alerts_account ON alerts(account, ts)`,
+	`CREATE INDEX alerts_provider ON alerts(provider, region, ts)`,
+	`CREATE TABLE tag_names (tag_id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name TEXT NOT NULL, UNIQUE (kind, name))`,
+	`CREATE TABLE alert_tags (tag_id INTEGER NOT NULL, ts INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (tag_id, ts, rid)) WITHOUT ROWID`,
+	`CREATE VIRTUAL TABLE alerts_fts USING fts5(body, content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')`,
+	`CREATE TRIGGER alerts_delete AFTER DELETE ON alerts BEGIN
+		DELETE FROM alerts_fts WHERE rowid = old.rid;
+		DELETE FROM alert_tags WHERE tag_id IN (SELECT value FROM json_each(old.tags)) AND ts = old.ts AND rid = old.rid;
+	END`,
+	`PRAGMA user_version = 1`,
+}
+
+// A version 1 file opens as version 2: its alerts stay searchable and
+// prunable, they have no facets, and new alerts get them.
+func TestMigrateFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "alerts.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range schemaV1 {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := newGen(21, time.Now(), time.Hour).batch(40)
+	for _, a := range old {
+		var stored bytes.Buffer
+		compressJSON(&stored, a.JSON)
+		sum := a.Summary
+		res, err := db.Exec(`INSERT INTO alerts (id, ts, level, rule_id, description, provider, account, region, principal, srcip, tags, json)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)`, sum.ID, sum.Timestamp.UnixMilli(), sum.Level, sum.RuleID, sum.Description,
+			sum.Provider, sum.Account, sum.Region, sum.Principal, sum.SrcIP, stored.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rid, _ := res.LastInsertId()
+		if _, err := db.Exec(`INSERT INTO alerts_fts (rowid, body) VALUES (?, ?)`, rid, appendText(nil, a.JSON)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = db.Close()
+
+	s, err := Open(path, Options{PruneInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v := count(t, s, `PRAGMA user_version`); v != schemaVersion {
+		t.Fatalf("user_version %d after opening, want %d", v, schemaVersion)
+	}
+	fresh := newGen(22, time.Now(), time.Hour).batch(40)
+	mustInsert(t, s, fresh)
+	if p, err := s.Search(ctx, Query{Text: old[0].Summary.Principal}); err != nil || p.Total == 0 {
+		t.Fatalf("old alerts by text: %d, %v", p.Total, err)
+	}
+	agg, err := s.Aggregate(ctx, Query{}, AggRequest{Top: 1000, Facets: []string{"service", "region"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var withService, withRegion int64
+	for _, c := range agg.Facets["service"] {
+		withService += c.Count
+	}
+	for _, c := range agg.Facets["region"] {
+		withRegion += c.Count
+	}
+	if agg.Total != 80 || withService != 40 || withRegion != 80 {
+		t.Fatalf("total %d, %d with a service, %d with a region; want 80, the 40 new ones, 80", agg.Total, withService, withRegion)
+	}
+	svc := fresh[0].Summary.Facets.Service
+	for _, id := range searchAll(t, s, Query{Facets: alert.Facets{Service: svc}}) {
+		if !slices.ContainsFunc(fresh, func(a Alert) bool { return a.Summary.ID == id }) {
+			t.Fatalf("service %s found alert %s stored before the migration", svc, id)
+		}
+	}
+	if n, err := s.deleteOldest(ctx, 60, 0); err != nil || n != 60 {
+		t.Fatalf("pruning across the migration: %d, %v", n, err)
+	}
+	if err := s.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Reopening a migrated file changes nothing.
+	_ = s.Close()
+	if s, err = Open(path, Options{PruneInterval: -1}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c, _ := s.Count(ctx); c != 20 {
+		t.Fatalf("count %d after reopening", c)
 	}
 }
 

@@ -206,7 +206,19 @@ func render(tacs []tactic, techs []technique) ([]byte, error) {
 		}
 		fmt.Fprintf(&b, "\tcase %q:%s\n\t\treturn %q, \"%s\", true\n", t.id, comment, t.name, idx.String())
 	}
-	b.WriteString("\t}\n\treturn \"\", \"\", false\n}\n")
+	b.WriteString("\t}\n\treturn \"\", \"\", false\n}\n\n")
+
+	// The matrix lists what is current; a plain array of constants is laid
+	// out by the linker, so it needs no initialisation either.
+	b.WriteString("// activeTechniques are the ids of the techniques that are neither deprecated nor\n")
+	b.WriteString("// revoked, in id order (so each sub-technique follows its parent).\n")
+	b.WriteString("var activeTechniques = [...]string{\n")
+	for _, t := range techs {
+		if t.status == "" {
+			fmt.Fprintf(&b, "\t%q,\n", t.id)
+		}
+	}
+	b.WriteString("}\n")
 
 	src, err := format.Source(b.Bytes())
 	if err != nil {

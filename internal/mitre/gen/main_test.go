@@ -51,10 +51,14 @@ func TestReadTechniquesErrors(t *testing.T) {
 
 func TestRenderIsValidGo(t *testing.T) {
 	tacs := []tactic{{"TA0001", "Initial Access"}, {"TA0002", "Execution"}}
-	techs := []technique{{id: "T1", name: `Quote " and \ backslash`, tactics: []int{1, 0}, status: "revoked"}}
+	techs := []technique{{id: "T1", name: `Quote " and \ backslash`, tactics: []int{1, 0}, status: "revoked"},
+		{id: "T2", name: "Current", tactics: []int{0}}}
 	src, err := render(tacs, techs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if bytes.Contains(src, []byte("\t\"T1\",\n")) || !bytes.Contains(src, []byte("var activeTechniques = [...]string{\n\t\"T2\",\n}")) {
+		t.Errorf("activeTechniques should hold T2 only:\n%s", src)
 	}
 	for _, want := range []string{notice, `"\x01\x00"`, "DO NOT EDIT.", "// revoked"} {
 		if !bytes.Contains(src, []byte(want)) {
