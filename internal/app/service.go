@@ -14,6 +14,7 @@ import (
 
 	"github.com/skywatch-dev/skywatch/internal/api"
 	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/dashboard"
 )
 
 // ServeOptions control the service.
@@ -229,11 +230,16 @@ func (sv *service) startHTTP(cfg *config.Config) (stop func(), err error) {
 	return func() { cancel(); <-done }, nil
 }
 
-// handlers are /metrics, /healthz and /readyz. They carry no secrets and take no
-// input, so they need no token; bind api.listen to a private address.
+// handlers are /metrics, /healthz and /readyz, and the dashboard at / and
+// /ui/. They carry no secrets and take no input, so they need no token (the
+// dashboard's pages hold no data: they call the API with the user's token);
+// bind api.listen to a private address.
 func (sv *service) handlers() map[string]http.Handler {
+	ui := dashboard.Handler()
 	return map[string]http.Handler{
-		"GET /metrics": promhttp.HandlerFor(sv.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(sv.log.Handler(), slog.LevelError)}),
+		"GET /{$}":       ui,
+		dashboard.Prefix: ui,
+		"GET /metrics":   promhttp.HandlerFor(sv.reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(sv.log.Handler(), slog.LevelError)}),
 		"GET /healthz": http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			fmt.Fprintln(w, "ok")
