@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/rules/cdb":         nil,
 	"internal/decode/jsonstream": nil,
 	"internal/decode/awsevent":   {"internal/decode/jsonstream"},
-	"internal/awsclient":         {"internal/config", "internal/retry", "internal/checkpoint"},
+	"internal/awsclient":         {"internal/config", "internal/retry", "internal/checkpoint", "internal/source"},
 	"internal/store":             {"internal/alert"},
 	"internal/azureclient":       {"internal/config", "internal/retry", "internal/checkpoint"},
 	"internal/gcpclient":         {"internal/config"},

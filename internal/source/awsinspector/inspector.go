@@ -59,7 +59,7 @@ type Source struct {
 	sess    *awsclient.Session
 	clients []regionClient
 	stats   struct{ units, events, errors, skipped atomic.Int64 }
-	flight  awsclient.Inflight
+	flight  source.Inflight
 
 	mu      sync.Mutex // guards regions and their windows
 	regions map[string]*regionState
@@ -124,7 +124,7 @@ func (s *Source) Stats() source.Stats {
 // batches to be acknowledged. A failing region does not stop the others; the
 // errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	return s.flight.Pass(ctx, s.begin, func(yield func(error) bool) {
+	return awsclient.Pass(ctx, &s.flight, s.begin, func(yield func(error) bool) {
 		for _, c := range s.clients {
 			err := s.pass(ctx, c, emit)
 			if err != nil && ctx.Err() == nil {

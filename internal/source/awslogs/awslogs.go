@@ -55,7 +55,7 @@ type Source struct {
 	sess    *awsclient.Session
 	clients []regionClient
 	stats   struct{ units, events, errors, skipped atomic.Int64 }
-	flight  awsclient.Inflight
+	flight  source.Inflight
 
 	mu        sync.Mutex // guards the maps below and the streams' trackers
 	streams   map[string]*streamState
@@ -123,7 +123,7 @@ func (s *Source) Stats() source.Stats {
 // previous pass's batches to be acknowledged. A failing group or stream does not
 // stop the others; the errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	return s.flight.Pass(ctx, s.begin, func(yield func(error) bool) {
+	return awsclient.Pass(ctx, &s.flight, s.begin, func(yield func(error) bool) {
 		for _, c := range s.clients {
 			for _, g := range s.cfg.LogGroups {
 				if !yield(s.group(ctx, c, g, emit)) {

@@ -61,7 +61,7 @@ type Source struct {
 	pageSize int32
 	maxRec   int
 	track    *tracker
-	flight   inflight
+	flight   source.Inflight
 	stats    struct {
 		units, events, errors, skipped atomic.Int64
 		newest                         source.NewestTime
@@ -153,7 +153,7 @@ func (s *Source) Stats() source.Stats {
 // acknowledged and committed, lists the open part of each container, and reads
 // the blobs that are new or grew, Workers at a time, while listing goes on.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.wait(ctx); err != nil {
+	if err := s.flight.Wait(ctx); err != nil {
 		return err
 	}
 	if err := s.Commit(); err != nil {
@@ -193,7 +193,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if s.flight.count() == 0 {
+	if s.flight.Count() == 0 {
 		// No acknowledgement is coming to trigger a Commit: write what the pass
 		// settled without batches (empty days, watermarks, blobs without records).
 		if err := s.Commit(); err != nil {
@@ -222,53 +222,6 @@ func (s *Source) containers(ctx context.Context) ([]string, error) {
 		}
 	}
 	return names, nil
-}
-
-// inflight counts batches handed to the pipeline and not yet acknowledged.
-type inflight struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{}
-}
-
-func (f *inflight) add() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.n == 0 {
-		f.idle = make(chan struct{})
-	}
-	f.n++
-}
-
-func (f *inflight) done() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.n--
-	if f.n == 0 {
-		close(f.idle)
-	}
-}
-
-func (f *inflight) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.n
-}
-
-func (f *inflight) wait(ctx context.Context) error {
-	f.mu.Lock()
-	if f.n == 0 {
-		f.mu.Unlock()
-		return nil
-	}
-	idle := f.idle
-	f.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // unit names a blob in events and logs.

@@ -73,7 +73,7 @@ type Source struct {
 	retry  retry.Policy
 	sleep  func(ctx context.Context, d time.Duration) error
 	limit  int
-	flight inflight
+	flight source.Inflight
 	stats  struct{ units, events, errors, skipped, splits, passDone, passTotal atomic.Int64 }
 	newest source.NewestTime
 
@@ -149,7 +149,7 @@ func (s *Source) Progress() source.Progress {
 // pass's batches to be acknowledged. A failing workspace does not stop the
 // others; the errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.wait(ctx); err != nil {
+	if err := s.flight.Wait(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -177,7 +177,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 		s.log.Warn("azure-log-analytics: workspace pass failed", "source", s.name, "workspace", st.workspace, "err", err)
 		errs = append(errs, err)
 	}
-	if s.flight.count() == 0 {
+	if s.flight.Count() == 0 {
 		// No acknowledgement will call Commit: write what the pass settled
 		// without a batch (a first cursor, an empty window).
 		if err := s.Commit(); err != nil {
@@ -333,9 +333,9 @@ func (s *Source) emitRows(ctx context.Context, st *stream, w *window, t *table, 
 		s.mu.Lock()
 		l.pending++
 		s.mu.Unlock()
-		s.flight.add()
+		s.flight.Add()
 		batch.Ack = func(err error) {
-			defer s.flight.done()
+			defer s.flight.Done()
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			l.pending--

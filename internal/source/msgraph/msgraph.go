@@ -61,7 +61,7 @@ type Source struct {
 	api    *client
 	base   string
 	stats  struct{ units, events, errors, skipped atomic.Int64 }
-	flight inflight
+	flight source.Inflight
 	newest source.NewestTime
 
 	mu    sync.Mutex // guards units and their windows
@@ -124,7 +124,7 @@ func (s *Source) Stats() source.Stats {
 // waits for the previous pass's batches to be acknowledged. A failing resource
 // does not stop the others; the errors are returned together.
 func (s *Source) Run(ctx context.Context, emit source.Emit) error {
-	if err := s.flight.wait(ctx); err != nil {
+	if err := s.flight.Wait(ctx); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -150,7 +150,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 		s.log.Warn("ms-graph: resource failed", "source", s.name, "resource", r.unitKey(), "err", err)
 		errs = append(errs, err)
 	}
-	if s.flight.count() == 0 {
+	if s.flight.Count() == 0 {
 		if err := s.Commit(); err != nil {
 			errs = append(errs, err)
 		}
@@ -285,9 +285,9 @@ func (s *Source) emitPage(ctx context.Context, r Resource, sh shaper, u *unitSta
 	s.mu.Lock()
 	w.pending++
 	s.mu.Unlock()
-	s.flight.add()
+	s.flight.Add()
 	b.Ack = func(err error) {
-		defer s.flight.done()
+		defer s.flight.Done()
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		w.pending--
