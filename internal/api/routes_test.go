@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,6 +77,7 @@ func TestSourcesRoute(t *testing.T) {
 		opt.Sources = fakeSources{
 			{Name: "trail", Type: "aws-s3", LastRunStart: start1, LastRunEnd: start1.Add(time.Minute), LagSeconds: 42.5, Objects: 3, Events: 120},
 			{Name: "queue", Type: "aws-sqs", LastError: "access denied", Errors: 2},
+			{Name: "backfill", Type: "gcs", LastRunStart: start1, Progress: &api.SourceProgress{Done: 3, Total: 30, Unit: "days", ETASeconds: 5400}},
 		}
 	})
 	read := e.token(api.RoleRead)
@@ -83,10 +85,16 @@ func TestSourcesRoute(t *testing.T) {
 		Sources []map[string]any `json:"sources"`
 	}
 	e.get("/api/v1/sources", read).decode(t, &out)
-	if len(out.Sources) != 2 {
+	if len(out.Sources) != 3 {
 		t.Fatalf("sources: %v", out)
 	}
 	s0, s1 := out.Sources[0], out.Sources[1]
+	if _, ok := s0["progress"]; ok {
+		t.Errorf("progress of a source without one: %v", s0)
+	}
+	if p := out.Sources[2]["progress"]; !reflect.DeepEqual(p, map[string]any{"done": float64(3), "total": float64(30), "unit": "days", "eta_seconds": float64(5400)}) {
+		t.Errorf("progress: %v", p)
+	}
 	if s0["name"] != "trail" || s0["last_run_start"] != "2024-05-01T10:00:00Z" || s0["lag_seconds"] != 42.5 || s0["events"] != float64(120) {
 		t.Errorf("first source: %v", s0)
 	}

@@ -22,6 +22,21 @@ type SourceInfo struct {
 	Objects int64 `json:"objects"`
 	Events  int64 `json:"events"`
 	Errors  int64 `json:"errors"`
+	// Progress is how far the running pass has come; nil (left out) when
+	// no pass is running or the source cannot tell the size of its pass.
+	Progress *SourceProgress `json:"progress,omitempty"`
+}
+
+// SourceProgress is a running pass's progress, for a backfill's bar and
+// time left.
+type SourceProgress struct {
+	// Done and Total count Units of the pass ("days", "files", ...).
+	Done  int64  `json:"done"`
+	Total int64  `json:"total"`
+	Unit  string `json:"unit"`
+	// ETASeconds extrapolates the time left from the pass's rate so far;
+	// 0 (left out) while nothing is done yet, or once all is.
+	ETASeconds int64 `json:"eta_seconds,omitempty"`
 }
 
 // SourceStatus reports the sources' status; it must be safe for concurrent use.

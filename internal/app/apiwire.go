@@ -129,10 +129,24 @@ func (b *apiBackend) Sources() []api.SourceInfo {
 		if g.scheds != nil {
 			ps := g.scheds[i].Status()
 			si.LastRunStart, si.LastRunEnd, si.LastError = ps.LastStart, ps.LastEnd, ps.LastError
+			if r, ok := src.(source.ProgressReporter); ok && ps.Running {
+				si.Progress = passProgress(r.Progress(), time.Since(ps.LastStart))
+			}
 		}
 		out = append(out, si)
 	}
 	return out
+}
+
+// passProgress is the API's view of a running pass's progress, elapsed into
+// it; nil when the source does not know the pass's size.
+func passProgress(p source.Progress, elapsed time.Duration) *api.SourceProgress {
+	if p.Total <= 0 {
+		return nil
+	}
+	// The same extrapolation as the progress log's, so both tell one story.
+	left := eta(elapsed, p.Done, p.Total)
+	return &api.SourceProgress{Done: p.Done, Total: p.Total, Unit: p.Unit, ETASeconds: int64(left.Round(time.Second).Seconds())}
 }
 
 // Logtest runs events through the running rules with an engine of its own, so

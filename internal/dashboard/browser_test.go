@@ -63,7 +63,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		ts.calls.take()
 		login(t, ctx, ts, ts.admin)
 		waitFor(t, ctx, "the overview", `document.querySelector('main[data-ready]')?.dataset.page === 'overview'`)
-		ts.budget(t, "login and overview", 1+5) // whoami, then the overview's five
+		ts.budget(t, "login and overview", 1+2) // whoami, then the overview's two
 		segs := js[int](t, ctx, `[...document.querySelectorAll('.chart-bars rect.seg')].reduce((n, r) => n + Number(r.dataset.count), 0)`)
 		if segs != seeded {
 			t.Errorf("the histogram's bars add up to %d alerts, want %d", segs, seeded)

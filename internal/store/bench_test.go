@@ -180,6 +180,37 @@ func BenchmarkSearch(b *testing.B) {
 			return p.Total, err
 		}},
 	}
+	// The cloud pages: one call per page, filtered by provider, with that
+	// page's facets (internal/dashboard/web/js/pages/cloud.js); the _lists
+	// cases force the per-list statements, to compare in one run.
+	cloudPages := []struct {
+		provider string
+		facets   []string
+	}{
+		{"aws", []string{"service", "account", "region", "action", "principal", "srcip"}},
+		{"azure", []string{"action", "resource_group", "principal", "tag", "account", "service"}},
+		{"gcp", []string{"account", "service", "action", "principal", "cluster", "region"}},
+	}
+	for _, span := range []struct {
+		name string
+		from time.Time
+	}{{"24h", day}, {"7d", week}} {
+		for _, c := range cloudPages {
+			for _, path := range []struct {
+				suffix string
+				path   aggPath
+			}{{"", aggAuto}, {"_lists", aggLists}} {
+				queries = append(queries, struct {
+					name string
+					run  func() (int64, error)
+				}{"cloud_" + c.provider + "_" + span.name + path.suffix, func() (int64, error) {
+					a, err := s.aggregate(ctx, Query{From: span.from, To: benchEnd, Provider: c.provider},
+						AggRequest{Top: 10, Facets: c.facets}, path.path)
+					return a.Total, err
+				}})
+			}
+		}
+	}
 	for _, q := range queries {
 		b.Run(q.name, func(b *testing.B) {
 			var lat []time.Duration

@@ -62,6 +62,10 @@ type Store struct {
 	wmu  sync.Mutex       // held for each write transaction (Insert, one prune batch)
 	tags map[tagKey]int64 // tag_names cache, guarded by wmu
 
+	// scanParts is how many parts Aggregate's row scan is split into; 0
+	// picks by processors. Tests set it to run both splits.
+	scanParts int
+
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
@@ -69,8 +73,9 @@ type Store struct {
 }
 
 // schemaVersion is the layout this program writes. Version 2 added the facet
-// columns and their indexes, and the region index.
-const schemaVersion = 2
+// columns and their indexes, and the region index; version 3 the (provider,
+// ts) index.
+const schemaVersion = 3
 
 // facetColumns are the alerts columns of alert.FacetNames, in that order.
 var facetColumns = alert.FacetNames
@@ -106,6 +111,13 @@ func facetIndexes() []string {
 	return out
 }
 
+// v3Indexes are the indexes version 3 added. (provider, ts): a cloud page's
+// aggregation reads one provider's rows of a time range (see aggScan), and
+// (provider, region, ts) bounds only the provider, so SQLite read the whole
+// time range through (ts) and looked every row up, two thirds of them for
+// nothing. Building it reads the table once (seconds for a million alerts).
+var v3Indexes = []string{`CREATE INDEX alerts_provider_ts ON alerts(provider, ts)`}
+
 // migrations[v] takes a database of version v to v+1, in one transaction with
 // the version bump.
 //
@@ -113,8 +125,11 @@ func facetIndexes() []string {
 // facets, so facet filters and counts do not see them: filling them in means
 // decompressing and summarising every stored alert (minutes for a million)
 // while the service waits to start, and retention replaces those alerts.
+//
+// 2 → 3 adds v3Indexes.
 var migrations = map[int][]string{
 	1: facetSchema,
+	2: v3Indexes,
 }
 
 // The schema. Timestamps are unix milliseconds. tags holds the alert's tag ids as
@@ -250,7 +265,8 @@ func (s *Store) migrate() error {
 		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
 	}
 	if v == 0 {
-		return s.inTx(append(schema[:len(schema):len(schema)], facetIndexes()...), "create schema")
+		stmts := append(append(schema[:len(schema):len(schema)], facetIndexes()...), v3Indexes...)
+		return s.inTx(stmts, "create schema")
 	}
 	for ; v < schemaVersion; v++ {
 		steps, ok := migrations[v]

@@ -200,6 +200,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 	if v := count(t, s, `PRAGMA user_version`); v != schemaVersion {
 		t.Fatalf("user_version %d after opening, want %d", v, schemaVersion)
 	}
+	// Migrated through every version, the file has the indexes of a new one.
+	if got, want := indexSQL(t, s), indexSQL(t, openTest(t, Options{})); !slices.Equal(got, want) {
+		t.Errorf("indexes after migrating:\n %q\nof a new file:\n %q", got, want)
+	}
 	fresh := newGen(22, time.Now(), time.Hour).batch(40)
 	mustInsert(t, s, fresh)
 	if p, err := s.Search(ctx, Query{Text: old[0].Summary.Principal}); err != nil || p.Total == 0 {
@@ -371,4 +375,26 @@ func TestStoredForms(t *testing.T) {
 	if _, err := s.Search(ctx, Query{}); err == nil {
 		t.Fatal("a damaged row searched without error")
 	}
+}
+
+// indexSQL lists the definitions of the store's indexes, sorted.
+func indexSQL(t *testing.T, s *Store) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY sql`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var def string
+		if err := rows.Scan(&def); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, def)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
