@@ -126,8 +126,22 @@ func BenchmarkSearch(b *testing.B) {
 			a, err := s.Aggregate(ctx, Query{}, AggRequest{})
 			return a.Total, err
 		}},
-		// The dashboard's overview: the last day (its default) or week with
-		// facet counts.
+		// The dashboard's overview page as it calls the API: statistics with
+		// counts by cloud, and the newest high alerts, over its 7-day default
+		// and over a day.
+		{"overview_stats_7d", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: week, To: benchEnd}, AggRequest{Top: 10, Facets: []string{"provider"}})
+			return a.Total, err
+		}},
+		{"overview_stats_24h", func() (int64, error) {
+			a, err := s.Aggregate(ctx, Query{From: day, To: benchEnd}, AggRequest{Top: 10, Facets: []string{"provider"}})
+			return a.Total, err
+		}},
+		{"overview_high_7d", func() (int64, error) {
+			p, err := s.Search(ctx, Query{MinLevel: 12, From: week, To: benchEnd, Limit: 10})
+			return p.Total, err
+		}},
+		// Facet counts over a day and a week.
 		{"facet_agg_24h_overview", func() (int64, error) {
 			a, err := s.Aggregate(ctx, Query{From: day, To: benchEnd},
 				AggRequest{Facets: []string{"service", "action", "region", "resource_group", "cluster"}})
