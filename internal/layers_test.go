@@ -50,13 +50,14 @@ var allowed = map[string][]string{
 	"internal/source/awslogs":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/awsclient", "internal/retry"},
 	"internal/source/awsfake":      {"internal/source", "internal/event", "internal/checkpoint", "internal/awsclient", "internal/retry"}, // protocol fakes and harness for tests
 	"internal/source/awssqs":       {"internal/source", "internal/event", "internal/config", "internal/decode/awsevent", "internal/awsclient", "internal/retry", "internal/source/awss3"},
-	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient"},
+	"internal/source/daycursor":    {"internal/checkpoint"}, // the day-folder checkpoint aws-s3 and gcs share
+	"internal/source/awss3":        {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/decode/awsevent", "internal/awsclient", "internal/source/daycursor"},
 	"internal/source/azurefake":    nil, // protocol fakes for tests
 	"internal/source/azureblob":    {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry", "internal/decode/jsonstream"},
 	"internal/source/azurela":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
 	"internal/source/msgraph":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
 	"internal/source/gcppubsub":    {"internal/source", "internal/event", "internal/config", "internal/gcpclient", "internal/retry"},
-	"internal/source/gcs":          {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/gcpclient", "internal/retry", "internal/decode/jsonstream"},
+	"internal/source/gcs":          {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/gcpclient", "internal/retry", "internal/decode/jsonstream", "internal/source/daycursor"},
 	"internal/sink/syslog":         {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
 	"internal/sink/email":          {"internal/sink", "internal/config", "internal/alert", "internal/retry", "internal/sink/deadletter"},
 	"internal/sink/opensearch":     {"internal/sink", "internal/config", "internal/retry", "internal/alert", "internal/sink/deadletter"},

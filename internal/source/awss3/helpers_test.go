@@ -22,6 +22,7 @@ import (
 
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 // fakeS3 is gofakes3 on 127.0.0.1 behind a handler that can inject faults.
@@ -187,7 +188,7 @@ func poll(t *testing.T, f *fakeS3, cfg Config, state *checkpoint.Store, now time
 func stateKeys(t *testing.T, st *checkpoint.Store) (keys, cursors int) {
 	t.Helper()
 	st.ForEach("trail", func(k string, _ []byte) error {
-		if strings.HasPrefix(k, keyPrefix) {
+		if strings.HasPrefix(k, daycursor.KeyPrefix) {
 			keys++
 		} else {
 			cursors++

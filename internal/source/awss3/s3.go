@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 // s3API is the part of the S3 client the source uses.
@@ -51,14 +51,12 @@ type Source struct {
 	name   string
 	cfg    Config
 	client s3API
-	state  *checkpoint.Store
 	log    *slog.Logger
 	now    func() time.Time
-	track  *tracker
+	track  *daycursor.Tracker[string] // objects are known by their key
 	stats  Counters
 	reader *Reader
-	// daysDone and daysTotal measure a pass over every root's open days.
-	daysDone, daysTotal atomic.Int64
+	days   daycursor.Progress // a pass over every root's open days
 }
 
 // New builds the source and its S3 client.
@@ -86,8 +84,8 @@ func newWithClient(cfg Config, s Settings, client s3API) *Source {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	src := &Source{name: s.Name, cfg: cfg, client: client, state: s.State, log: s.Logger,
-		now: s.Now, track: newTracker()}
+	src := &Source{name: s.Name, cfg: cfg, client: client, log: s.Logger, now: s.Now,
+		track: daycursor.New(s.State, s.Name, cfg.RereadWindow.Std(), func(key string) string { return key })}
 	src.reader = &Reader{
 		Client: client, LogType: cfg.LogType, AccountAlias: cfg.AccountAlias,
 		MaxRecordBytes: s.MaxRecordBytes, MaxAttempts: cfg.MaxAttempts,
@@ -115,7 +113,7 @@ func (s *Source) Stats() source.Stats {
 // Progress counts the day folders of the current pass that have been listed, over
 // every root: a backfill from only_logs_after moves through them in order.
 func (s *Source) Progress() source.Progress {
-	return source.Progress{Done: s.daysDone.Load(), Total: s.daysTotal.Load(), Unit: "days"}
+	return source.Progress{Done: s.days.Done.Load(), Total: s.days.Total.Load(), Unit: "days"}
 }
 
 // job is one object to read.
@@ -123,7 +121,7 @@ type job struct {
 	key      string
 	size     int64
 	modified time.Time
-	dk       dayKey
+	dk       daycursor.Day
 }
 
 // Run does one poll: it lists the open days of every root and reads the objects not
@@ -145,16 +143,15 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 				s.reader.Read(ctx, s.cfg.Bucket, key, emit, func(ok bool) {
 					if ok {
 						s.stats.Newest.Observe(modified)
-						s.objectDone(dk, key)
+						s.track.Done(dk, key)
 					} else {
-						s.objectFailed(dk, key)
+						s.track.Failed(dk, key)
 					}
 				})
 			}
 		}()
 	}
-	s.daysDone.Store(0)
-	s.daysTotal.Store(0)
+	s.days.Reset()
 	var listErr error
 	for _, r := range roots {
 		if err := s.listRoot(ctx, r, jobs); err != nil {
@@ -172,53 +169,20 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 	return listErr
 }
 
-// firstDay is where a root with no checkpoint starts: only_logs_after or today.
-func (s *Source) firstDay() time.Time {
-	if s.cfg.OnlyLogsAfter != "" {
-		t, _ := time.Parse("2006-01-02", s.cfg.OnlyLogsAfter)
-		return t
-	}
-	return truncDay(s.now().UTC())
-}
-
-func truncDay(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // listRoot lists every open day of one root and submits the objects not read yet.
 func (s *Source) listRoot(ctx context.Context, r root, jobs chan<- job) error {
-	first, err := s.cursor(r.prefix, s.firstDay())
+	first, err := s.track.Cursor(r.prefix, daycursor.FirstDay(s.cfg.OnlyLogsAfter, s.now()))
 	if err != nil {
 		return err
 	}
-	s.track.mu.Lock()
-	if _, ok := s.track.cursors[r.prefix]; !ok {
-		s.track.cursors[r.prefix] = first.Format("2006-01-02")
-	}
-	s.track.mu.Unlock()
 	now := s.now().UTC()
-	today := truncDay(now)
-	if days := int64(today.Sub(first)/(24*time.Hour)) + 1; days > 0 {
-		s.daysTotal.Add(days)
-	}
-	for day := first; !day.After(today); {
-		if err := s.listDay(ctx, r, day, now, jobs); err != nil {
-			return err
-		}
-		next := day.AddDate(0, 0, 1)
-		// Backfills over months of empty days would cost one listing per day: ask
-		// S3 for the next key instead and jump to its day.
-		jump, err := s.nextDayWithObjects(ctx, r, next, today)
-		if err != nil {
-			return err
-		}
-		for d := next; d.Before(jump); d = d.AddDate(0, 0, 1) {
-			s.markEmptyDay(r, d, now)
-		}
-		s.daysDone.Add(int64(jump.Sub(day) / (24 * time.Hour)))
-		day = jump
-	}
-	return nil
+	return s.track.Walk(r.prefix, first, now, daycursor.Walk{
+		Prefix: func(day time.Time) string { return dayPrefix(s.cfg.LogType, r.prefix, day) },
+		List:   func(day time.Time) error { return s.listDay(ctx, r, day, now, jobs) },
+		Next: func(from, last time.Time) (time.Time, error) {
+			return s.nextDayWithObjects(ctx, r, from, last)
+		},
+	}, &s.days)
 }
 
 // nextDayWithObjects returns the first day from "from" on whose folder holds an
@@ -263,35 +227,13 @@ func dayOfKey(logType, rootPrefix, key string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// markEmptyDay records a day found empty, so the cursor can move past it.
-func (s *Source) markEmptyDay(r root, day, now time.Time) {
-	dk := dayKey{root: r.prefix, day: day.Format("2006-01-02")}
-	s.track.mu.Lock()
-	defer s.track.mu.Unlock()
-	if s.track.days[dk] == nil {
-		s.track.days[dk] = &dayProgress{prefix: dayPrefix(s.cfg.LogType, r.prefix, day)}
-	}
-	d := s.track.days[dk]
-	d.listed, d.failed = true, false
-	d.closable = now.Sub(day.AddDate(0, 0, 1)) > s.cfg.RereadWindow.Std()
-}
-
 func (s *Source) listDay(ctx context.Context, r root, day, now time.Time, jobs chan<- job) error {
 	prefix := dayPrefix(s.cfg.LogType, r.prefix, day)
-	dk := dayKey{root: r.prefix, day: day.Format("2006-01-02")}
-	seen, err := s.processed(prefix)
+	seen, err := s.track.Processed(prefix)
 	if err != nil {
 		return err
 	}
-	s.track.mu.Lock()
-	prog := s.track.days[dk]
-	if prog == nil {
-		prog = &dayProgress{prefix: prefix}
-		s.track.days[dk] = prog
-	}
-	prog.listed, prog.failed = false, false
-	prog.closable = now.Sub(day.AddDate(0, 0, 1)) > s.cfg.RereadWindow.Std()
-	s.track.mu.Unlock()
+	dk := s.track.BeginDay(r.prefix, day, prefix, now)
 	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String(prefix),
 	})
@@ -303,10 +245,9 @@ func (s *Source) listDay(ctx context.Context, r root, day, now time.Time, jobs c
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
-			if seen[key] || s.inFlight(key) || len(key) == 0 || key[len(key)-1] == '/' {
+			if seen[key] || len(key) == 0 || key[len(key)-1] == '/' || !s.track.Start(dk, key) {
 				continue
 			}
-			s.markInFlight(key, dk)
 			select {
 			case jobs <- job{key: key, size: aws.ToInt64(o.Size), modified: aws.ToTime(o.LastModified), dk: dk}:
 			case <-ctx.Done():
@@ -314,8 +255,20 @@ func (s *Source) listDay(ctx context.Context, r root, day, now time.Time, jobs c
 			}
 		}
 	}
-	s.track.mu.Lock()
-	prog.listed = true
-	s.track.mu.Unlock()
+	s.track.Listed(dk)
+	return nil
+}
+
+// Commit records the objects read since the last commit and closes the days
+// that are complete and outside the re-read window (see daycursor); then it
+// removes the objects from the bucket if configured.
+func (s *Source) Commit() error {
+	done, err := s.track.Commit()
+	if err != nil {
+		return err
+	}
+	if s.cfg.RemoveFromBucket && len(done) > 0 {
+		s.removeObjects(done)
+	}
 	return nil
 }

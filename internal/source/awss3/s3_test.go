@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 const bucket = "trail-bucket"
@@ -105,7 +107,7 @@ func TestDaysCloseAfterTheRereadWindowAndStateStaysSmall(t *testing.T) {
 	if keys != 10 || cursors != 1 {
 		t.Fatalf("state holds %d object keys and %d cursors; want only the 10 objects of May 3-4 and 1 cursor", keys, cursors)
 	}
-	if b, _, _ := state.Get("trail", cursorPrefix+"AWSLogs/111122223333/CloudTrail/us-east-1/"); string(b) != "2024-05-03" {
+	if b, _, _ := state.Get("trail", daycursor.CursorPrefix+"AWSLogs/111122223333/CloudTrail/us-east-1/"); string(b) != "2024-05-03" {
 		t.Fatalf("cursor %q, want 2024-05-03", b)
 	}
 	// Later the same day May 3 closes too, and nothing is read twice.

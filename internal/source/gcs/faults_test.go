@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/skywatch-dev/skywatch/internal/config"
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 func TestTruncatedGzipKeepsWhatCameBefore(t *testing.T) {
@@ -79,7 +80,7 @@ func TestObjectDeletedBetweenListAndRead(t *testing.T) {
 		t.Fatalf("%d events, stats %+v; want the other object's 3 and one skipped", len(c.events), s.Stats())
 	}
 	// The day still closes: the vanished object does not hold it open.
-	if b, _, _ := st.Get("gcs-test", cursorPrefix+activity); string(b) != "2024-05-02" {
+	if b, _, _ := st.Get("gcs-test", daycursor.CursorPrefix+activity); string(b) != "2024-05-02" {
 		t.Fatalf("cursor %q, want 2024-05-02", b)
 	}
 }

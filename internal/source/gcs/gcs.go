@@ -22,6 +22,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/retry"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 // DefaultRetry is the backoff of the storage client's own retries (throttling,
@@ -55,16 +56,14 @@ type Source struct {
 	cfg      Config
 	client   *storage.Client
 	bucket   *storage.BucketHandle
-	state    *checkpoint.Store
 	log      *slog.Logger
 	now      func() time.Time
 	agent    string
 	maxBytes int
 	retry    retry.Policy
-	track    *tracker
+	track    *daycursor.Tracker[readObject]
 	stats    Counters
-	// daysDone and daysTotal measure a pass over every root's open days.
-	daysDone, daysTotal atomic.Int64
+	days     daycursor.Progress // a pass over every root's open days
 }
 
 // New builds the source and its storage client. The client honours
@@ -96,8 +95,8 @@ func New(ctx context.Context, cfg Config, s Settings) (*Source, error) {
 	client.SetRetry(storage.WithBackoff(gax.Backoff{Initial: s.Retry.Initial, Max: s.Retry.Max, Multiplier: 2}),
 		storage.WithMaxAttempts(max(s.Retry.Attempts, 1)))
 	return &Source{name: s.Name, cfg: cfg, client: client, bucket: client.Bucket(cfg.Bucket),
-		state: s.State, log: s.Logger, now: s.Now, agent: s.AgentName, maxBytes: s.MaxRecordBytes,
-		retry: s.Retry, track: newTracker()}, nil
+		log: s.Logger, now: s.Now, agent: s.AgentName, maxBytes: s.MaxRecordBytes,
+		retry: s.Retry, track: daycursor.New(s.State, s.Name, cfg.RereadWindow.Std(), readObject.key)}, nil
 }
 
 // Name returns the configured source name.
@@ -118,14 +117,14 @@ func (s *Source) Stats() source.Stats {
 // Progress counts the days of the current pass that have been listed, over
 // every root: a backfill from only_logs_after moves through them in order.
 func (s *Source) Progress() source.Progress {
-	return source.Progress{Done: s.daysDone.Load(), Total: s.daysTotal.Load(), Unit: "days"}
+	return source.Progress{Done: s.days.Done.Load(), Total: s.days.Total.Load(), Unit: "days"}
 }
 
 // job is one object to read.
 type job struct {
 	name    string
 	updated time.Time
-	dk      dayKey
+	dk      daycursor.Day
 }
 
 // Run does one poll: it lists the open days of every root and reads the objects
@@ -147,8 +146,7 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 			}
 		}()
 	}
-	s.daysDone.Store(0)
-	s.daysTotal.Store(0)
+	s.days.Reset()
 	var listErr error
 	for _, r := range roots {
 		if err := s.listRoot(ctx, r, jobs); err != nil {
@@ -167,53 +165,23 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 	return listErr
 }
 
-// firstDay is where a root with no checkpoint starts: only_logs_after or today.
-func (s *Source) firstDay() time.Time {
-	if s.cfg.OnlyLogsAfter != "" {
-		t, _ := time.Parse("2006-01-02", s.cfg.OnlyLogsAfter)
-		return t
-	}
-	return truncDay(s.now().UTC())
-}
-
-func truncDay(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
-
 // listRoot lists every open day of one root and submits the objects not read yet.
 func (s *Source) listRoot(ctx context.Context, rootPrefix string, jobs chan<- job) error {
-	first, err := s.cursor(rootPrefix, s.firstDay())
+	first, err := s.track.Cursor(rootPrefix, daycursor.FirstDay(s.cfg.OnlyLogsAfter, s.now()))
+	if errors.Is(err, daycursor.ErrBadCursor) {
+		return fmt.Errorf("source %s: %w", s.name, err)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("source %s: read checkpoint: %w", s.name, err)
 	}
-	s.track.mu.Lock()
-	if _, ok := s.track.cursors[rootPrefix]; !ok {
-		s.track.cursors[rootPrefix] = first.Format("2006-01-02")
-	}
-	s.track.mu.Unlock()
 	now := s.now().UTC()
-	today := truncDay(now)
-	if days := int64(today.Sub(first)/(24*time.Hour)) + 1; days > 0 {
-		s.daysTotal.Add(days)
-	}
-	for day := first; !day.After(today); {
-		if err := s.listDay(ctx, rootPrefix, day, now, jobs); err != nil {
-			return err
-		}
-		// A backfill over months of empty days would cost a listing per day: ask
-		// for the first object after this day instead and jump to its day.
-		next := day.AddDate(0, 0, 1)
-		jump, err := s.nextDayWithObjects(ctx, rootPrefix, next, today)
-		if err != nil {
-			return err
-		}
-		for d := next; d.Before(jump); d = d.AddDate(0, 0, 1) {
-			s.markEmptyDay(rootPrefix, d, now)
-		}
-		s.daysDone.Add(int64(jump.Sub(day) / (24 * time.Hour)))
-		day = jump
-	}
-	return nil
+	return s.track.Walk(rootPrefix, first, now, daycursor.Walk{
+		Prefix: func(day time.Time) string { return s.dayPrefix(rootPrefix, day) },
+		List:   func(day time.Time) error { return s.listDay(ctx, rootPrefix, day, now, jobs) },
+		Next: func(from, last time.Time) (time.Time, error) {
+			return s.nextDayWithObjects(ctx, rootPrefix, from, last)
+		},
+	}, &s.days)
 }
 
 // nextDayWithObjects returns the first day from "from" on that holds an object,
@@ -259,37 +227,14 @@ func (s *Source) firstName(ctx context.Context, prefix, offset string) (string, 
 	return a.Name, nil
 }
 
-// markEmptyDay records a day found empty, so the cursor can move past it.
-func (s *Source) markEmptyDay(rootPrefix string, day, now time.Time) {
-	dk := dayKey{root: rootPrefix, day: day.Format("2006-01-02")}
-	s.track.mu.Lock()
-	defer s.track.mu.Unlock()
-	d := s.track.days[dk]
-	if d == nil {
-		d = &dayProgress{prefix: s.dayPrefix(rootPrefix, day)}
-		s.track.days[dk] = d
-	}
-	d.listed, d.failed = true, false
-	d.closable = now.Sub(day.AddDate(0, 0, 1)) > s.cfg.RereadWindow.Std()
-}
-
 // listDay lists one day of a root and submits the objects not read yet.
 func (s *Source) listDay(ctx context.Context, rootPrefix string, day, now time.Time, jobs chan<- job) error {
 	prefix := s.dayPrefix(rootPrefix, day)
-	dk := dayKey{root: rootPrefix, day: day.Format("2006-01-02")}
-	seen, err := s.processed(prefix)
+	seen, err := s.track.Processed(prefix)
 	if err != nil {
-		return err
+		return fmt.Errorf("source %s: read checkpoint: %w", s.name, err)
 	}
-	s.track.mu.Lock()
-	prog := s.track.days[dk]
-	if prog == nil {
-		prog = &dayProgress{prefix: prefix}
-		s.track.days[dk] = prog
-	}
-	prog.listed, prog.failed = false, false
-	prog.closable = now.Sub(day.AddDate(0, 0, 1)) > s.cfg.RereadWindow.Std()
-	s.track.mu.Unlock()
+	dk := s.track.BeginDay(rootPrefix, day, prefix, now)
 	q := &storage.Query{Prefix: prefix}
 	if err := q.SetAttrSelection([]string{"Name", "Updated"}); err != nil {
 		return err
@@ -303,18 +248,16 @@ func (s *Source) listDay(ctx context.Context, rootPrefix string, day, now time.T
 		if err != nil {
 			return fmt.Errorf("list gs://%s/%s: %w", s.cfg.Bucket, prefix, err)
 		}
-		if seen[a.Name] || a.Name == "" || a.Name[len(a.Name)-1] == '/' || !s.markInFlight(a.Name, dk) {
+		if seen[a.Name] || a.Name == "" || a.Name[len(a.Name)-1] == '/' || !s.track.Start(dk, a.Name) {
 			continue
 		}
 		select {
 		case jobs <- job{name: a.Name, updated: a.Updated, dk: dk}:
 		case <-ctx.Done():
-			s.objectFailed(dk, a.Name)
+			s.track.Failed(dk, a.Name)
 			return ctx.Err()
 		}
 	}
-	s.track.mu.Lock()
-	prog.listed = true
-	s.track.mu.Unlock()
+	s.track.Listed(dk)
 	return nil
 }

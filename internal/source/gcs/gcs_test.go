@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 func TestLoggingExportReadsEveryLogAndEncoding(t *testing.T) {
@@ -95,7 +97,7 @@ func TestDaysCloseAfterTheRereadWindowAndStateStaysSmall(t *testing.T) {
 	if keys, cursors := stateKeys(t, st); keys != 10 || cursors != 1 {
 		t.Fatalf("state holds %d names and %d cursors; want the 10 objects of May 3-4 and one cursor", keys, cursors)
 	}
-	if b, _, _ := st.Get("gcs-test", cursorPrefix+activity); string(b) != "2024-05-03" {
+	if b, _, _ := st.Get("gcs-test", daycursor.CursorPrefix+activity); string(b) != "2024-05-03" {
 		t.Fatalf("cursor %q, want 2024-05-03", b)
 	}
 	if p := s.Progress(); p.Total != 4 || p.Done != 4 {

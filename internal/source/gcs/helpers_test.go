@@ -23,6 +23,7 @@ import (
 	"github.com/skywatch-dev/skywatch/internal/checkpoint"
 	"github.com/skywatch-dev/skywatch/internal/retry"
 	"github.com/skywatch-dev/skywatch/internal/source"
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 const bucket = "log-bucket"
@@ -281,7 +282,7 @@ func poll(t testing.TB, s *Source, c *collector) {
 func stateKeys(t testing.TB, st *checkpoint.Store) (keys, cursors int) {
 	t.Helper()
 	st.ForEach("gcs-test", func(k string, _ []byte) error {
-		if strings.HasPrefix(k, keyPrefix) {
+		if strings.HasPrefix(k, daycursor.KeyPrefix) {
 			keys++
 		} else {
 			cursors++

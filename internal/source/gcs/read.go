@@ -73,9 +73,9 @@ func (s *Source) readObject(ctx context.Context, j job, emit source.Emit) {
 	o.out = delivery{emit: emit, done: func(ok bool) {
 		if ok {
 			s.stats.Newest.Observe(j.updated)
-			s.objectDone(j.dk, readObject{name: j.name, generation: o.generation})
+			s.track.Done(j.dk, readObject{name: j.name, generation: o.generation})
 		} else {
-			s.objectFailed(j.dk, j.name)
+			s.track.Failed(j.dk, j.name)
 		}
 	}}
 	p := s.retry
@@ -103,7 +103,7 @@ func (s *Source) readObject(ctx context.Context, j job, emit source.Emit) {
 		s.stats.Skipped.Add(1)
 		s.log.Warn("gcs: object deleted before it was read", "source", s.name, "object", o.unit)
 		o.out.abandon()
-		s.objectGone(j.dk, j.name)
+		s.track.Gone(j.dk, j.name)
 		return
 	case err != nil && ctx.Err() == nil:
 		s.stats.Errors.Add(1)

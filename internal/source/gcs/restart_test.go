@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/skywatch-dev/skywatch/internal/source/daycursor"
 )
 
 // TestRestartMidway stops a pass while batches are unacknowledged (their alerts
@@ -48,8 +50,8 @@ func TestRestartMidway(t *testing.T) {
 		t.Fatal(err)
 	}
 	committed := map[string]bool{}
-	st.ForEachPrefix("gcs-test", keyPrefix, func(k string, _ []byte) error {
-		committed["gs://"+bucket+"/"+k[len(keyPrefix):]] = true
+	st.ForEachPrefix("gcs-test", daycursor.KeyPrefix, func(k string, _ []byte) error {
+		committed["gs://"+bucket+"/"+k[len(daycursor.KeyPrefix):]] = true
 		return nil
 	})
 	st.Close()
