@@ -66,13 +66,15 @@ type Source struct {
 		units, events, errors, skipped atomic.Int64
 		newest                         source.NewestTime
 	}
+	days struct{ done, total atomic.Int64 } // day folders of the current pass, or of the last
 }
 
 var (
-	_ source.Source        = (*Source)(nil)
-	_ source.Committer     = (*Source)(nil)
-	_ source.StatsReporter = (*Source)(nil)
-	_ source.Scheduled     = (*Source)(nil)
+	_ source.Source           = (*Source)(nil)
+	_ source.Committer        = (*Source)(nil)
+	_ source.StatsReporter    = (*Source)(nil)
+	_ source.ProgressReporter = (*Source)(nil)
+	_ source.Scheduled        = (*Source)(nil)
 )
 
 // New validates cfg and builds the source and its storage client (no network
@@ -149,6 +151,16 @@ func (s *Source) Stats() source.Stats {
 		Errors: s.stats.errors.Load(), Skipped: s.stats.skipped.Load(), Newest: s.stats.newest.Time()}
 }
 
+// Progress counts the days of the current pass that have been listed, over the
+// days to list: for each dated root found so far, from its cursor to the day of
+// the pass. A backfill from a date long past moves through them in order; days
+// without a folder count when the walk passes them, blobs outside day folders
+// do not count. It is zero before the first pass and keeps the last pass's
+// count after it ends; a root whose listing fails stays short of its total.
+func (s *Source) Progress() source.Progress {
+	return source.Progress{Done: s.days.done.Load(), Total: s.days.total.Load(), Unit: "days"}
+}
+
 // Run does one pass: it waits for the previous pass's batches to be
 // acknowledged and committed, lists the open part of each container, and reads
 // the blobs that are new or grew, Workers at a time, while listing goes on.
@@ -159,10 +171,13 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 	if err := s.Commit(); err != nil {
 		return err
 	}
+	passStart := s.now()
 	s.track.mu.Lock()
 	s.track.roots, s.track.undated = map[string]*rootProgress{}, map[string]*undatedProgress{}
+	s.track.today = truncDay(passStart)
+	s.days.done.Store(0)
+	s.days.total.Store(0)
 	s.track.mu.Unlock()
-	passStart := s.now()
 	containers, err := s.containers(ctx)
 	if err != nil {
 		return err

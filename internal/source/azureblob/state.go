@@ -64,6 +64,7 @@ type rootProgress struct {
 	walked            bool      // every open day folder was listed in this pass
 	failed            bool
 	days              map[time.Time]*dayProgress
+	counted           time.Time // the days before it are counted done in Progress
 }
 
 // undatedProgress follows the blobs outside day folders of one container.
@@ -79,6 +80,7 @@ type undatedProgress struct {
 // tracker is the in-memory side of the checkpoint for one pass.
 type tracker struct {
 	mu      sync.Mutex
+	today   time.Time                   // day of the pass's start, the last day to list
 	roots   map[string]*rootProgress    // container|root
 	undated map[string]*undatedProgress // container
 	dirty   map[string]blobState        // acknowledged progress, to write
@@ -166,7 +168,27 @@ func (s *Source) root(container, prefix string) (*rootProgress, error) {
 		return old, nil
 	}
 	s.track.roots[key] = r
+	r.counted = r.cursor
+	if n := daysBetween(r.cursor, s.track.today) + 1; n > 0 {
+		s.days.total.Add(n)
+	}
 	return r, nil
+}
+
+// daysBetween is the number of days from a to b (both midnights UTC).
+func daysBetween(a, b time.Time) int64 { return int64(b.Sub(a) / (24 * time.Hour)) }
+
+// countDays counts r's days up to through (at most the pass's day) done in
+// Progress: the walk lists day folders in order, and the days without a folder
+// before one it lists are done too. Called with the lock held.
+func (s *Source) countDays(r *rootProgress, through time.Time) {
+	if through.After(s.track.today) {
+		through = s.track.today
+	}
+	if n := daysBetween(r.counted, through) + 1; n > 0 {
+		s.days.done.Add(n)
+		r.counted = through.AddDate(0, 0, 1)
+	}
 }
 
 // undatedOf returns the progress of a container's blobs outside day folders.

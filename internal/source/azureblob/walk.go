@@ -107,6 +107,7 @@ func (s *Source) walk(ctx context.Context, cc *container.Client, cname, prefix s
 	s.track.mu.Lock()
 	for _, r := range roots {
 		r.walked = true
+		s.countDays(r, s.track.today)
 	}
 	s.track.mu.Unlock()
 	return nil
@@ -153,6 +154,7 @@ func (s *Source) listDay(ctx context.Context, cc *container.Client, cname, prefi
 	}
 	s.track.mu.Lock()
 	dp.listed = true
+	s.countDays(r, day)
 	s.track.mu.Unlock()
 	return nil
 }

@@ -61,6 +61,7 @@ type Source struct {
 	api    *client
 	base   string
 	stats  struct{ units, events, errors, skipped atomic.Int64 }
+	pass   struct{ done, total atomic.Int64 } // windows of the current pass, or of the last
 	flight source.Inflight
 	newest source.NewestTime
 
@@ -69,10 +70,11 @@ type Source struct {
 }
 
 var (
-	_ source.Source        = (*Source)(nil)
-	_ source.Committer     = (*Source)(nil)
-	_ source.StatsReporter = (*Source)(nil)
-	_ source.Scheduled     = (*Source)(nil)
+	_ source.Source           = (*Source)(nil)
+	_ source.Committer        = (*Source)(nil)
+	_ source.StatsReporter    = (*Source)(nil)
+	_ source.ProgressReporter = (*Source)(nil)
+	_ source.Scheduled        = (*Source)(nil)
 )
 
 // New returns a Graph source. It makes no network call: the credential signs
@@ -120,6 +122,14 @@ func (s *Source) Stats() source.Stats {
 		Errors: s.stats.errors.Load(), Skipped: s.stats.skipped.Load(), Newest: s.newest.Time()}
 }
 
+// Progress reports the windows of the current pass read so far, over the
+// windows it needs: each resource's backlog from its cursor to the time of the
+// pass, in max_window steps. It is zero before the first pass and keeps the last
+// pass's count after it ends; a failed resource's remaining windows count as done.
+func (s *Source) Progress() source.Progress {
+	return source.Progress{Done: s.pass.done.Load(), Total: s.pass.total.Load(), Unit: "windows"}
+}
+
 // Run does one pass over every resource, up to the time of the pass. It first
 // waits for the previous pass's batches to be acknowledged. A failing resource
 // does not stop the others; the errors are returned together.
@@ -137,9 +147,22 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 		return err
 	}
 	now := s.now().UTC()
+	planned := make([]int64, len(s.cfg.Resources))
+	s.mu.Lock()
+	var total int64
+	for i, r := range s.cfg.Resources {
+		planned[i] = s.windowsTo(r, now)
+		total += planned[i]
+	}
+	s.mu.Unlock()
+	s.pass.done.Store(0)
+	s.pass.total.Store(total)
 	var errs []error
-	for _, r := range s.cfg.Resources {
-		err := s.collect(ctx, r, now, emit)
+	for i, r := range s.cfg.Resources {
+		read, err := s.collect(ctx, r, now, planned[i], emit)
+		if read < planned[i] {
+			s.pass.done.Add(planned[i] - read) // the pass is done with this resource
+		}
 		if err == nil {
 			continue
 		}
@@ -158,19 +181,53 @@ func (s *Source) Run(ctx context.Context, emit source.Emit) error {
 	return errors.Join(errs...)
 }
 
-// collect reads a resource's windows up to now. A backlog longer than
-// max_window is read in several windows; each is settled (its batches
-// acknowledged) before the next, so the versions remembered stay bounded.
-func (s *Source) collect(ctx context.Context, r Resource, now time.Time, emit source.Emit) error {
+// firstEnd is the cursor of a resource without a checkpoint.
+func (s *Source) firstEnd(now time.Time) time.Time {
+	first, _ := parseDate(s.cfg.OnlyLogsAfter)
+	if first.IsZero() {
+		first = now.Truncate(24 * time.Hour)
+	}
+	return first
+}
+
+// windowsTo is how many windows collect reads for r up to now: the span from
+// its cursor to now in max_window steps, rounded up, or one when only the
+// lookback lies before now. Called with the lock held.
+func (s *Source) windowsTo(r Resource, now time.Time) int64 {
+	end, floor := s.firstEnd(now), time.Time{}
+	if u := s.units[r.unitKey()]; u != nil && !u.end.IsZero() {
+		end, floor = u.end, u.floor
+	}
+	if floor.IsZero() {
+		floor = end
+	}
+	if after, _ := parseDate(s.cfg.OnlyLogsAfter); after.After(floor) {
+		floor = after
+	}
+	if span := now.Sub(end); span > 0 {
+		mw := s.cfg.MaxWindow.Std()
+		return int64((span + mw - 1) / mw)
+	}
+	u := unitState{end: end, floor: floor}
+	if now.After(u.start(s.cfg.Lookback.Std())) {
+		return 1
+	}
+	return 0
+}
+
+// collect reads a resource's windows up to now and returns how many it read to
+// the end. A backlog longer than max_window is read in several windows; each is
+// settled (its batches acknowledged) before the next, so the versions
+// remembered stay bounded. planned is the pass's count of the resource's
+// windows (windowsTo): a window past it, which a cursor moved meanwhile could
+// cause, is added to the pass's total.
+func (s *Source) collect(ctx context.Context, r Resource, now time.Time, planned int64, emit source.Emit) (read int64, err error) {
 	sh := newShaper(r)
 	for {
 		s.mu.Lock()
 		u := s.unit(r.unitKey())
 		if u.end.IsZero() {
-			first, _ := parseDate(s.cfg.OnlyLogsAfter)
-			if first.IsZero() {
-				first = now.Truncate(24 * time.Hour)
-			}
+			first := s.firstEnd(now)
 			u.end, u.floor, u.dirty = first, first, true
 		}
 		if after, _ := parseDate(s.cfg.OnlyLogsAfter); after.After(u.floor) {
@@ -186,25 +243,32 @@ func (s *Source) collect(ctx context.Context, r Resource, now time.Time, emit so
 		s.mu.Unlock()
 		if !to.After(from) {
 			s.finish(u, w, nil)
-			return nil
+			return read, nil
 		}
 		s.stats.units.Add(1)
 		err := s.readWindow(ctx, r, sh, u, w, emit)
 		s.finish(u, w, err)
-		if err != nil || !to.Before(now) {
-			return err
+		if err != nil {
+			return read, err
+		}
+		if read++; read > planned {
+			s.pass.total.Add(1)
+		}
+		s.pass.done.Add(1)
+		if !to.Before(now) {
+			return read, nil
 		}
 		if err := w.wait(ctx); err != nil {
-			return err
+			return read, err
 		}
 		if w.failed {
-			return fmt.Errorf("%s: window %s..%s: a batch was not acknowledged", r.unitKey(), from.Format(timeLayout), to.Format(timeLayout))
+			return read, fmt.Errorf("%s: window %s..%s: a batch was not acknowledged", r.unitKey(), from.Format(timeLayout), to.Format(timeLayout))
 		}
 		s.mu.Lock()
 		moved := !u.end.Before(to)
 		s.mu.Unlock()
 		if !moved {
-			return nil // cannot happen when settle works; never loop on the same window
+			return read, nil // cannot happen when settle works; never loop on the same window
 		}
 	}
 }
