@@ -74,8 +74,8 @@ type Store struct {
 
 // schemaVersion is the layout this program writes. Version 2 added the facet
 // columns and their indexes, and the region index; version 3 the (provider,
-// ts) index.
-const schemaVersion = 3
+// ts) index; version 4 made it cover what a cloud page counts.
+const schemaVersion = 4
 
 // facetColumns are the alerts columns of alert.FacetNames, in that order.
 var facetColumns = alert.FacetNames
@@ -118,6 +118,17 @@ func facetIndexes() []string {
 // nothing. Building it reads the table once (seconds for a million alerts).
 var v3Indexes = []string{`CREATE INDEX alerts_provider_ts ON alerts(provider, ts)`}
 
+// v4Indexes replace (provider, ts) with an index that also holds every column
+// a filtered aggregation counts, so a cloud page's scan reads one index range
+// instead of looking each row up in the table (whose rows carry the alert
+// JSON): over a million alerts a 7-day cloud page went from 345–403 ms to
+// 203–250 ms, for about 12% more file.
+var v4Indexes = []string{
+	`DROP INDEX IF EXISTS alerts_provider_ts`,
+	`CREATE INDEX alerts_provider_cover ON alerts(provider, ts, level, rule_id, account, principal,
+		srcip, region, service, action, resource_group, tag, cluster, resource)`,
+}
+
 // migrations[v] takes a database of version v to v+1, in one transaction with
 // the version bump.
 //
@@ -126,10 +137,11 @@ var v3Indexes = []string{`CREATE INDEX alerts_provider_ts ON alerts(provider, ts
 // decompressing and summarising every stored alert (minutes for a million)
 // while the service waits to start, and retention replaces those alerts.
 //
-// 2 → 3 adds v3Indexes.
+// 2 → 3 adds v3Indexes; 3 → 4 replaces it with v4Indexes.
 var migrations = map[int][]string{
 	1: facetSchema,
 	2: v3Indexes,
+	3: v4Indexes,
 }
 
 // The schema. Timestamps are unix milliseconds. tags holds the alert's tag ids as
@@ -265,7 +277,7 @@ func (s *Store) migrate() error {
 		return fmt.Errorf("schema version %d is newer than this program's %d", v, schemaVersion)
 	}
 	if v == 0 {
-		stmts := append(append(schema[:len(schema):len(schema)], facetIndexes()...), v3Indexes...)
+		stmts := append(append(schema[:len(schema):len(schema)], facetIndexes()...), v4Indexes[1:]...)
 		return s.inTx(stmts, "create schema")
 	}
 	for ; v < schemaVersion; v++ {
