@@ -56,7 +56,7 @@ var allowed = map[string][]string{
 	"internal/source/azureblob":    {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry", "internal/decode/jsonstream"},
 	"internal/source/azurela":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
 	"internal/source/msgraph":      {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/azureclient", "internal/retry"},
-	"internal/source/gcppubsub":    {"internal/source", "internal/event", "internal/config", "internal/gcpclient", "internal/retry"},
+	"internal/source/gcppubsub":    {"internal/source", "internal/event", "internal/config", "internal/gcpclient", "internal/retry", "internal/alert"},
 	"internal/source/gcs":          {"internal/source", "internal/event", "internal/checkpoint", "internal/config", "internal/gcpclient", "internal/retry", "internal/decode/jsonstream", "internal/source/daycursor"},
 	"internal/sink/syslog":         {"internal/sink", "internal/config", "internal/alert", "internal/retry"},
 	"internal/sink/email":          {"internal/sink", "internal/config", "internal/alert", "internal/retry", "internal/sink/deadletter"},

@@ -3,6 +3,8 @@ package gcppubsub
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/skywatch-dev/skywatch/internal/alert"
 )
 
 // Location is the location Wazuh's GCP module gives its events.
@@ -56,7 +58,9 @@ func appendEvent(dst, data []byte, kind dataKind) []byte {
 	case kindRepaired:
 		dst = append(dst, bytes.ToValidUTF8(trimSpace(data), []byte("\uFFFD"))...)
 	default:
-		dst = appendJSONString(dst, data)
+		// Not JSON: the text as a JSON string (rare, so the copy to a string
+		// costs nothing that matters).
+		dst = alert.AppendString(dst, string(data))
 	}
 	return append(dst, suffix...)
 }
@@ -78,50 +82,4 @@ func trimSpace(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by U+FFFD, everything else as it
-// is (no HTML escaping, which would only make the text harder to read).
-func appendJSONString(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

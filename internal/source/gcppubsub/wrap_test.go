@@ -15,7 +15,7 @@ func TestWrap(t *testing.T) {
 		{`hello "world"`, `{"integration": "gcp", "gcp": "hello \"world\""}`},
 		{"a\\b\tc\x00<&>", `{"integration": "gcp", "gcp": "a\\b\tc\u0000<&>"}`},
 		{"{\"k\":\"\xff\"}", "{\"integration\": \"gcp\", \"gcp\": {\"k\":\"\uFFFD\"}}"},
-		{"text \xc3", "{\"integration\": \"gcp\", \"gcp\": \"text \uFFFD\"}"},
+		{"text \xc3", "{\"integration\": \"gcp\", \"gcp\": \"text \\ufffd\"}"},
 		{``, `{"integration": "gcp", "gcp": ""}`},
 		{`{"a":1} {"b":2}`, `{"integration": "gcp", "gcp": "{\"a\":1} {\"b\":2}"}`},
 	} {
