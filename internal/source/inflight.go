@@ -57,3 +57,19 @@ func (f *Inflight) Wait(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// Emit hands b to emit and counts it in flight until it is acknowledged; the
+// acknowledgement first runs onAck with its error. When emit fails, b is
+// acknowledged with that error (so onAck sees it) and the error is returned.
+func (f *Inflight) Emit(ctx context.Context, emit Emit, b *Batch, onAck func(err error)) error {
+	f.Add()
+	b.Ack = func(err error) {
+		defer f.Done()
+		onAck(err)
+	}
+	if err := emit(ctx, b); err != nil {
+		b.Ack(err)
+		return err
+	}
+	return nil
+}

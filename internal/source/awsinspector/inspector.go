@@ -267,9 +267,7 @@ func (s *Source) emitPage(ctx context.Context, region string, r *regionState, w 
 	s.mu.Lock()
 	w.pending++
 	s.mu.Unlock()
-	s.flight.Add()
-	b.Ack = func(err error) {
-		defer s.flight.Done()
+	return s.flight.Emit(ctx, emit, b, func(err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		w.pending--
@@ -281,10 +279,5 @@ func (s *Source) emitPage(ctx context.Context, region string, r *regionState, w 
 			}
 		}
 		r.settle(w)
-	}
-	if err := emit(ctx, b); err != nil {
-		b.Ack(err)
-		return err
-	}
-	return nil
+	})
 }

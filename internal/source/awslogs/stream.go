@@ -201,17 +201,10 @@ func (r *streamReader) flush(ctx context.Context) error {
 	seq := st.tr.sent
 	st.tr.sent++
 	s.mu.Unlock()
-	s.flight.Add()
-	b.Ack = func(err error) {
-		defer s.flight.Done()
+	return s.flight.Emit(ctx, r.emit, b, func(err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		st.ack(seq, pos, err)
 		s.changed = true
-	}
-	if err := r.emit(ctx, b); err != nil {
-		b.Ack(err)
-		return err
-	}
-	return nil
+	})
 }

@@ -363,10 +363,7 @@ func (r *blobRead) flush(ctx context.Context) error {
 	r.acked = append(r.acked, false)
 	r.pending++
 	r.mu.Unlock()
-	r.s.flight.Add()
-	b.Ack = func(err error) { r.ack(idx, err) }
-	if err := r.emit(ctx, b); err != nil {
-		b.Ack(err)
+	if err := r.s.flight.Emit(ctx, r.emit, b, func(err error) { r.ack(idx, err) }); err != nil {
 		return err
 	}
 	r.s.stats.events.Add(int64(n))
@@ -376,7 +373,6 @@ func (r *blobRead) flush(ctx context.Context) error {
 // ack records a batch's fate and moves the blob's acknowledged offset over the
 // batches acknowledged in a row from the first.
 func (r *blobRead) ack(idx int, err error) {
-	defer r.s.flight.Done()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.pending--

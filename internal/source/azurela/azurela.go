@@ -333,9 +333,8 @@ func (s *Source) emitRows(ctx context.Context, st *stream, w *window, t *table, 
 		s.mu.Lock()
 		l.pending++
 		s.mu.Unlock()
-		s.flight.Add()
-		batch.Ack = func(err error) {
-			defer s.flight.Done()
+		s.stats.events.Add(int64(len(bk)))
+		return s.flight.Emit(ctx, emit, batch, func(err error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			l.pending--
@@ -347,13 +346,7 @@ func (s *Source) emitRows(ctx context.Context, st *stream, w *window, t *table, 
 				}
 			}
 			st.settle(w)
-		}
-		s.stats.events.Add(int64(len(bk)))
-		if err := emit(ctx, batch); err != nil {
-			batch.Ack(err)
-			return err
-		}
-		return nil
+		})
 	}
 	for i, row := range t.rows {
 		var out rowOut

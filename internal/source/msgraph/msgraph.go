@@ -349,9 +349,7 @@ func (s *Source) emitPage(ctx context.Context, r Resource, sh shaper, u *unitSta
 	s.mu.Lock()
 	w.pending++
 	s.mu.Unlock()
-	s.flight.Add()
-	b.Ack = func(err error) {
-		defer s.flight.Done()
+	err := s.flight.Emit(ctx, emit, b, func(err error) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		w.pending--
@@ -363,9 +361,8 @@ func (s *Source) emitPage(ctx context.Context, r Resource, sh shaper, u *unitSta
 			}
 		}
 		u.settle(w, s.cfg.Lookback.Std())
-	}
-	if err := emit(ctx, b); err != nil {
-		b.Ack(err)
+	})
+	if err != nil {
 		return fmt.Errorf("%s: page %d: %w", r.unitKey(), n, err)
 	}
 	return nil
