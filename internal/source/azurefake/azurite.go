@@ -64,6 +64,8 @@ func (a *Azurite) start() {
 		p, err := exec.LookPath("azurite-blob")
 		if err != nil {
 			a.skip = "SKIP: needs Azurite: run make test (or set SKYWATCH_AZURITE to an azurite-blob executable)"
+			// go test shows skip messages only with -v; this one must be seen.
+			fmt.Fprintln(os.Stderr, "Azure Blob tests: "+a.skip)
 			return
 		}
 		bin = p
